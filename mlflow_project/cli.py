@@ -1,0 +1,157 @@
+"""`ticket-urgency`: generate data, train (the MLproject entry point), and predict.
+
+Exit codes: 0 done; 2 bad arguments; 3 the data was refused or could not be read;
+4 the run was started inconsistently (for example under another experiment).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import warnings
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from pydantic import ValidationError
+
+app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
+
+EXIT_DATA_REFUSED = 3
+EXIT_CONFIGURATION = 4
+
+
+@app.command()
+def generate(
+    out: Annotated[Path, typer.Option(help="CSV or Parquet file to write")],
+    rows: Annotated[int, typer.Option(min=1, help="number of tickets")] = 5000,
+    seed: Annotated[int, typer.Option(help="random seed; same seed, same data")] = 42,
+    urgent_rate: Annotated[float, typer.Option(min=0.0, max=1.0)] = 0.2,
+    source_shift: Annotated[float, typer.Option(min=0.0, max=1.0, help="drift knob")] = 0.0,
+    new_vocabulary: Annotated[float, typer.Option(min=0.0, max=1.0, help="drift knob")] = 0.0,
+    urgent_rate_shift: Annotated[float, typer.Option(min=-1.0, max=1.0, help="drift knob")] = 0.0,
+) -> None:
+    """Write synthetic tickets (deterministic for a seed) that honour the data contract."""
+    from mlflow_project.data.io import write_table
+    from mlflow_project.data.synthetic import DriftConfig, GeneratorConfig, generate_tickets
+
+    config = GeneratorConfig(rows=rows, seed=seed, urgent_rate=urgent_rate, drift=DriftConfig(
+        source_shift=source_shift, new_vocabulary=new_vocabulary,
+        urgent_rate_shift=urgent_rate_shift))
+    tickets = generate_tickets(config)
+    write_table(tickets, str(out))
+    typer.echo(f"wrote {len(tickets)} tickets ({tickets['urgent'].mean():.1%} urgent) to {out}")
+
+
+@app.command()
+def train(
+    data: Annotated[str, typer.Option(help="CSV/Parquet path or gs:// URI")],
+    experiment_name: Annotated[str, typer.Option()] = "ticket_urgency",
+    c: Annotated[float, typer.Option("--C", help="inverse regularisation strength")] = 4.0,
+    max_features: Annotated[int, typer.Option()] = 50_000,
+    ngram_max: Annotated[int, typer.Option()] = 2,
+    min_df: Annotated[int, typer.Option()] = 2,
+    class_weight: Annotated[str, typer.Option(help="balanced or none")] = "balanced",
+    seed: Annotated[int, typer.Option()] = 42,
+    test_fraction: Annotated[float, typer.Option()] = 0.2,
+    validation_fraction: Annotated[float, typer.Option()] = 0.2,
+    target_recall: Annotated[float, typer.Option(help="urgent recall the threshold keeps")] = 0.8,
+    max_reject_share: Annotated[float, typer.Option(help="refuse above this share")] = 0.05,
+) -> None:
+    """Validate, fit, evaluate, log, register and gate one model version."""
+    from mlflow_project.data.contract import ContractError
+    from mlflow_project.data.dataset import DataRefused
+    from mlflow_project.data.io import DataSourceError
+    from mlflow_project.settings import get_settings
+    from mlflow_project.training.config import TrainConfig
+    from mlflow_project.training.job import ConfigurationError
+    from mlflow_project.training.job import train as run_training
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    for noise in ("The specified dataset source can be interpreted",
+                  "Hint: Inferred schema contains integer"):
+        warnings.filterwarnings("ignore", message=noise)
+    try:
+        config = TrainConfig(
+            data=data, experiment_name=experiment_name, C=c, max_features=max_features,
+            ngram_max=ngram_max, min_df=min_df, class_weight=class_weight,
+            seed=seed, test_fraction=test_fraction, validation_fraction=validation_fraction,
+            target_recall=target_recall, max_reject_share=max_reject_share)
+        settings = get_settings()
+    except ValidationError as exc:
+        _fail(f"invalid configuration: {_pydantic_errors(exc)}", 2)
+    try:
+        outcome = run_training(config, settings)
+    except (DataRefused, DataSourceError, ContractError) as exc:
+        _fail(f"training refused, nothing registered: {exc}", EXIT_DATA_REFUSED)
+    except ConfigurationError as exc:
+        _fail(str(exc), EXIT_CONFIGURATION)
+    if outcome.duplicate_of is not None:
+        typer.echo(f"run {outcome.run_id}: same data, code and parameters as version "
+                   f"{outcome.duplicate_of}; nothing new registered")
+        return
+    metrics = {k: round(v, 4) for k, v in outcome.metrics.items() if "." not in k}
+    typer.echo(f"run {outcome.run_id}: registered {settings.model_name} version "
+               f"{outcome.version}, threshold {outcome.threshold:.4f}, test metrics {metrics}")
+    verdict = outcome.decision.summary if outcome.decision else "not judged"
+    typer.echo(f"gate: {verdict}")
+
+
+@app.command("ensure-experiment")
+def ensure_experiment_command(
+    name: Annotated[str, typer.Option(help="experiment name")] = "ticket_urgency",
+) -> None:
+    """Create the experiment if missing (artifacts beside a local SQLite store); print its id.
+
+    Run it before `mlflow run --experiment-name NAME` on a local store, which would otherwise
+    create the experiment with artifacts in ./mlruns of the current directory.
+    """
+    from mlflow_project.settings import get_settings
+    from mlflow_project.training.experiment import ensure_experiment
+
+    typer.echo(ensure_experiment(name, get_settings().artifact_root))
+
+
+@app.command()
+def predict(
+    model_uri: Annotated[str, typer.Option(help="e.g. models:/ticket_urgency@production")],
+    data: Annotated[Path | None, typer.Option(help="CSV/Parquet of tickets; default: examples")]
+    = None,
+) -> None:
+    """Load a model in this process and print one JSON line of prediction per ticket."""
+    import mlflow.pyfunc
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    from mlflow_project.data.io import read_table
+    from mlflow_project.registry.store import resolve_version
+    from mlflow_project.training.packaging import INPUT_EXAMPLE
+
+    tickets = read_table(str(data))[0] if data else INPUT_EXAMPLE
+    try:
+        model = mlflow.pyfunc.load_model(model_uri)
+    except MlflowException as exc:
+        _fail(f"cannot load {model_uri}: {exc.message}", 1)
+    resolved = resolve_version(MlflowClient(), model_uri)
+    version = f"{resolved.name} v{resolved.version}" if resolved else model_uri
+    predictions = model.predict(tickets)
+    for ticket, (_, row) in zip(tickets.to_dict(orient="records"), predictions.iterrows(),
+                                strict=True):
+        typer.echo(json.dumps({"title": ticket.get("title"),
+                               "urgency_probability": round(float(row["urgency_probability"]), 4),
+                               "urgent": int(row["urgent"]), "model": version}))
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _pydantic_errors(exc: ValidationError) -> str:
+    return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'config'}: {e['msg']}"
+                     for e in exc.errors())
+
+
+if __name__ == "__main__":
+    sys.exit(app())

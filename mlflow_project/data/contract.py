@@ -1,0 +1,155 @@
+"""The ticket data contract: canonical columns, allowed values, and row validation.
+
+Every data source (CSV/Parquet files, the Endava adapter, the synthetic generator) is mapped onto
+this contract before training. Validation never drops a row silently: each broken row comes back in
+the rejects table with its row number, the column and the rule it broke.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+SOURCES: tuple[str, ...] = ("email", "phone", "web", "chat", "unknown")
+CUSTOMER_TIERS: tuple[str, ...] = ("premium", "standard", "unknown")
+UNKNOWN = "unknown"
+
+TEXT_COLUMNS: tuple[str, ...] = ("title", "description")
+CATEGORICAL_COLUMNS: tuple[str, ...] = ("source", "customer_tier")
+FEATURE_COLUMNS: tuple[str, ...] = TEXT_COLUMNS + CATEGORICAL_COLUMNS
+LABEL_COLUMN = "urgent"
+REQUIRED_COLUMNS: tuple[str, ...] = (*FEATURE_COLUMNS, LABEL_COLUMN)
+OPTIONAL_COLUMNS: tuple[str, ...] = ("ticket_id", "created_at", "slice")
+CONTRACT_COLUMNS: tuple[str, ...] = ("ticket_id", *REQUIRED_COLUMNS, "created_at", "slice")
+
+MAX_TITLE_CHARS = 500
+MAX_DESCRIPTION_CHARS = 20_000
+
+REJECT_COLUMNS: tuple[str, ...] = ("row_number", "column", "rule", "value")
+
+
+class ContractError(ValueError):
+    """The data cannot be checked against the contract at all (a required column is missing)."""
+
+
+@dataclass(frozen=True)
+class ValidationResult:
+    """Rows that honour the contract (normalised) and one reject line per broken rule."""
+
+    valid: pd.DataFrame
+    rejects: pd.DataFrame
+    total_rows: int
+
+    @property
+    def rejected_rows(self) -> int:
+        """Number of distinct input rows that broke at least one rule."""
+        return int(self.rejects["row_number"].nunique()) if len(self.rejects) else 0
+
+    @property
+    def rejected_share(self) -> float:
+        """Share of input rows rejected; 0.0 for empty input."""
+        return self.rejected_rows / self.total_rows if self.total_rows else 0.0
+
+
+def validate_tickets(raw: pd.DataFrame) -> ValidationResult:
+    """Check every row against the contract; return the normalised valid rows and the rejects.
+
+    Row numbers are 1-based data rows (the header is not counted), so they match what a person sees
+    when opening the file in a spreadsheet, less the header line. Columns outside the contract are
+    dropped. Text is stripped; `source` and `customer_tier` are lower-cased, and a missing value
+    becomes "unknown" (the contract's explicit value for it).
+    """
+    missing = [c for c in REQUIRED_COLUMNS if c not in raw.columns]
+    if missing:
+        raise ContractError(
+            f"missing required column(s): {', '.join(missing)}; "
+            f"the contract needs {', '.join(REQUIRED_COLUMNS)}"
+        )
+    frame = raw.reset_index(drop=True)
+    row_numbers = pd.Series(range(1, len(frame) + 1), index=frame.index)
+    normalised = _normalise(frame)
+    problems = [
+        _rule(normalised, row_numbers, "title,description",
+              "title or description must be non-empty",
+              (normalised["title"] == "") & (normalised["description"] == "")),
+        _rule(normalised, row_numbers, "title", f"at most {MAX_TITLE_CHARS} characters",
+              normalised["title"].str.len() > MAX_TITLE_CHARS),
+        _rule(normalised, row_numbers, "description", f"at most {MAX_DESCRIPTION_CHARS} characters",
+              normalised["description"].str.len() > MAX_DESCRIPTION_CHARS),
+        _rule(frame, row_numbers, "source", f"must be one of {', '.join(SOURCES)}",
+              ~normalised["source"].isin(SOURCES)),
+        _rule(frame, row_numbers, "customer_tier", f"must be one of {', '.join(CUSTOMER_TIERS)}",
+              ~normalised["customer_tier"].isin(CUSTOMER_TIERS)),
+        _rule(frame, row_numbers, LABEL_COLUMN, "must be 0 or 1", normalised[LABEL_COLUMN].isna()),
+    ]
+    if "created_at" in frame.columns:
+        given = frame["created_at"].notna() & (frame["created_at"].astype(str).str.strip() != "")
+        problems.append(_rule(frame, row_numbers, "created_at", "must be an ISO-8601 timestamp",
+                              given & normalised["created_at"].isna()))
+    if "ticket_id" in frame.columns:
+        ids = normalised["ticket_id"]
+        problems.append(_rule(frame, row_numbers, "ticket_id", "must be unique",
+                              ids.notna() & ids.duplicated(keep="first")))
+    found = [p for p in problems if len(p)]
+    rejects = pd.concat(found, ignore_index=True) if found else _empty_rejects()
+    rejects = rejects.sort_values(["row_number", "column"], kind="stable").reset_index(drop=True)
+    bad_rows = set(rejects["row_number"])
+    keep = ~row_numbers.isin(bad_rows)
+    valid = normalised.loc[keep].reset_index(drop=True)
+    valid[LABEL_COLUMN] = valid[LABEL_COLUMN].astype("int64")
+    return ValidationResult(valid=valid, rejects=rejects, total_rows=len(frame))
+
+
+def normalise_category(value: object, allowed: tuple[str, ...]) -> str:
+    """Lower-case and strip a categorical value; missing becomes "unknown"; anything else is kept.
+
+    Callers decide what to do with a value outside `allowed` (training rejects the row, the model
+    maps it to "unknown" so that inference never fails on a new channel).
+    """
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return UNKNOWN
+    text = str(value).strip().lower()
+    return text or UNKNOWN
+
+
+def _normalise(frame: pd.DataFrame) -> pd.DataFrame:
+    out = pd.DataFrame(index=frame.index)
+    if "ticket_id" in frame.columns:
+        ids = frame["ticket_id"].astype("string").str.strip()
+        out["ticket_id"] = ids.mask(ids == "")
+    for column in TEXT_COLUMNS:
+        out[column] = frame[column].fillna("").astype(str).str.strip()
+    out["source"] = [normalise_category(v, SOURCES) for v in frame["source"]]
+    out["customer_tier"] = [normalise_category(v, CUSTOMER_TIERS) for v in frame["customer_tier"]]
+    out[LABEL_COLUMN] = _parse_label(frame[LABEL_COLUMN])
+    if "created_at" in frame.columns:
+        out["created_at"] = pd.to_datetime(frame["created_at"], errors="coerce", utc=True,
+                                           format="ISO8601")
+    if "slice" in frame.columns:
+        out["slice"] = frame["slice"].fillna(UNKNOWN).astype(str)
+    return out
+
+
+def _parse_label(values: pd.Series) -> pd.Series:
+    """Map 0/1 (as numbers or strings such as "1" or "1.0") to Int64; anything else to NA."""
+    numeric = pd.to_numeric(values, errors="coerce")
+    return numeric.where(numeric.isin([0, 1])).astype("Int64")
+
+
+def _rule(source: pd.DataFrame, row_numbers: pd.Series, column: str, rule: str,
+          broken: pd.Series) -> pd.DataFrame:
+    broken = broken.fillna(False).astype(bool)
+    if not broken.any():
+        return _empty_rejects()
+    values = source.loc[broken, column] if column in source.columns else ""
+    return pd.DataFrame({
+        "row_number": row_numbers[broken].to_numpy(),
+        "column": column,
+        "rule": rule,
+        "value": pd.Series(values).astype(str).str.slice(0, 80).to_numpy(),
+    })
+
+
+def _empty_rejects() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="object") for c in REJECT_COLUMNS})

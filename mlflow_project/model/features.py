@@ -1,0 +1,85 @@
+"""The scikit-learn feature and classifier pipeline, and the input normalisation it expects.
+
+Input to the pipeline is a frame with `text` (title and description joined), `source` and
+`customer_tier`. TF-IDF lower-cases and tokenises on word boundaries, so case and extra whitespace
+do not change a prediction; unknown categories are ignored by the one-hot encoder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.compose import ColumnTransformer
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder
+
+TEXT_FEATURE = "text"
+CATEGORICAL_FEATURES: tuple[str, ...] = ("source", "customer_tier")
+SOURCE_VALUES: tuple[str, ...] = ("email", "phone", "web", "chat", "unknown")
+TIER_VALUES: tuple[str, ...] = ("premium", "standard", "unknown")
+UNKNOWN = "unknown"
+
+
+def ticket_text(title: object, description: object) -> str:
+    """Join title and description into the one text field the vectoriser reads."""
+    return f"{_as_text(title)} {_as_text(description)}".strip()
+
+
+def category_value(value: object) -> str:
+    """Normalise a categorical value the same way at training and at inference time."""
+    text = _as_text(value).lower()
+    return text or UNKNOWN
+
+
+def model_frame(tickets: pd.DataFrame) -> pd.DataFrame:
+    """Turn contract columns (title, description, source, customer_tier) into pipeline input."""
+    return pd.DataFrame({
+        TEXT_FEATURE: [ticket_text(t, d) for t, d in zip(tickets["title"],
+                                                        tickets["description"], strict=True)],
+        "source": [category_value(v) for v in tickets["source"]],
+        "customer_tier": [category_value(v) for v in tickets["customer_tier"]],
+    })
+
+
+def build_pipeline(hyperparameters: Mapping[str, Any]) -> Pipeline:
+    """A fresh, unfitted TF-IDF + one-hot + logistic-regression pipeline.
+
+    Recognised hyper-parameters: `C`, `max_features`, `ngram_max`, `min_df`, `class_weight`
+    ("balanced" or "none") and `seed`.
+    """
+    class_weight = hyperparameters.get("class_weight", "balanced")
+    features = ColumnTransformer(
+        [
+            ("text", TfidfVectorizer(
+                ngram_range=(1, int(hyperparameters.get("ngram_max", 2))),
+                min_df=int(hyperparameters.get("min_df", 2)),
+                max_features=int(hyperparameters.get("max_features", 50_000)),
+                sublinear_tf=True,
+                dtype=np.float64,
+            ), TEXT_FEATURE),
+            ("categorical", OneHotEncoder(
+                categories=[list(SOURCE_VALUES), list(TIER_VALUES)],
+                handle_unknown="ignore",
+            ), list(CATEGORICAL_FEATURES)),
+        ],
+        sparse_threshold=1.0,
+    )
+    classifier = LogisticRegression(
+        C=float(hyperparameters.get("C", 4.0)),
+        class_weight=None if class_weight == "none" else class_weight,
+        max_iter=2000,
+        random_state=int(hyperparameters.get("seed", 0)),
+    )
+    return Pipeline([("features", features), ("classifier", classifier)])
+
+
+def _as_text(value: object) -> str:
+    if value is None or (isinstance(value, float) and value != value):  # None or NaN
+        return ""
+    return " ".join(str(value).split())
+

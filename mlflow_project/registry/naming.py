@@ -1,0 +1,34 @@
+"""Names shared by everything that reads or writes the registry: aliases and tag keys."""
+
+from __future__ import annotations
+
+CHALLENGER = "challenger"
+PRODUCTION = "production"
+
+# Lineage, set when a version is registered.
+TAG_GIT_COMMIT = "git_commit"
+TAG_DATA_URI = "data_uri"
+TAG_DATA_SHA256 = "data_sha256"
+TAG_CODE_SHA256 = "code_sha256"
+TAG_FINGERPRINT = "fingerprint"
+TAG_THRESHOLD = "threshold"
+
+# The gate's verdict.
+TAG_VALIDATION_STATUS = "validation_status"
+TAG_VALIDATION_REASON = "validation_reason"
+TAG_GATE_BASELINE_VERSION = "gate_baseline_version"
+STATUS_PASSED = "passed"
+STATUS_FAILED = "failed"
+
+
+def metric_tag(metric: str) -> str:
+    """Tag key holding an evaluation metric on a model version (e.g. `metric.roc_auc`)."""
+    return f"metric.{metric}"
+
+
+def alias_tag(alias: str, field: str) -> str:
+    """Tag key of the audit record for the latest move of `alias` onto a version.
+
+    Fields: `set_by`, `set_at`, `reason`, `previous_version`.
+    """
+    return f"alias.{alias}.{field}"

@@ -1,0 +1,68 @@
+"""Registry reads and writes: find versions, register with lineage, move aliases with an audit."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+
+from mlflow import MlflowClient
+from mlflow.entities.model_registry import ModelVersion
+from mlflow.exceptions import MlflowException
+
+from mlflow_project.registry import naming
+
+
+def version_by_alias(client: MlflowClient, name: str, alias: str) -> ModelVersion | None:
+    """The version an alias points at, or None when the alias (or the model) does not exist."""
+    try:
+        return client.get_model_version_by_alias(name, alias)
+    except MlflowException as exc:
+        if exc.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
+            return None
+        raise
+
+
+def resolve_version(client: MlflowClient, model_uri: str) -> ModelVersion | None:
+    """The registry version behind `models:/NAME@ALIAS` or `models:/NAME/VERSION`, else None."""
+    if not model_uri.startswith("models:/"):
+        return None
+    reference = model_uri.removeprefix("models:/")
+    if "@" in reference:
+        name, alias = reference.split("@", 1)
+        return version_by_alias(client, name, alias)
+    name, _, number = reference.partition("/")
+    return client.get_model_version(name, number) if number.isdigit() else None
+
+
+def version_with_fingerprint(client: MlflowClient, name: str,
+                             fingerprint: str) -> ModelVersion | None:
+    """An existing version trained from the same data, code and parameters, if any."""
+    found = client.search_model_versions(
+        f"name = '{name}' and tags.{naming.TAG_FINGERPRINT} = '{fingerprint}'")
+    return min(found, key=lambda v: int(v.version)) if found else None
+
+
+def tag_version(client: MlflowClient, name: str, version: str,
+                tags: Mapping[str, object]) -> None:
+    """Set several tags on one model version (values are stored as strings)."""
+    for key, value in tags.items():
+        client.set_model_version_tag(name, version, key, str(value))
+
+
+def move_alias(client: MlflowClient, name: str, alias: str, version: str, *, actor: str,
+               reason: str) -> str | None:
+    """Point `alias` at `version`, recording who, when, why and the version it pointed at before.
+
+    Returns the previous version (None if the alias was unset). The audit tags are written before
+    the alias moves, so an alias never points at a version without its audit record.
+    """
+    previous = version_by_alias(client, name, alias)
+    previous_version = str(previous.version) if previous else None
+    tag_version(client, name, version, {
+        naming.alias_tag(alias, "set_by"): actor,
+        naming.alias_tag(alias, "set_at"): datetime.now(UTC).isoformat(timespec="seconds"),
+        naming.alias_tag(alias, "reason"): reason,
+        naming.alias_tag(alias, "previous_version"): previous_version or "",
+    })
+    client.set_registered_model_alias(name, alias, version)
+    return previous_version

@@ -1,0 +1,1 @@
+"""Command-line tools over the MLflow model registry: status and gated promotion."""

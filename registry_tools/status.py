@@ -1,0 +1,61 @@
+"""A readable view of the registry: every version with aliases, verdict, metrics and lineage."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from mlflow import MlflowClient
+from mlflow.entities.model_registry import ModelVersion
+
+from mlflow_project.registry import naming
+
+COLUMNS = ("version", "aliases", "validation", "roc_auc", "pr_auc", "created", "git", "data",
+           "promoted_by")
+
+
+def version_rows(client: MlflowClient, name: str) -> list[dict[str, Any]]:
+    """One dict per version of `name`, newest first."""
+    versions = client.search_model_versions(f"name = '{name}'")
+    model = client.get_registered_model(name) if versions else None
+    aliases: dict[str, list[str]] = {}
+    for alias, version in (model.aliases if model else {}).items():
+        aliases.setdefault(str(version), []).append(alias)
+    return [_row(v, aliases.get(str(v.version), []))
+            for v in sorted(versions, key=lambda v: -int(v.version))]
+
+
+def format_table(rows: Sequence[dict[str, Any]]) -> str:
+    """Fixed-width text table of `version_rows` output."""
+    cells = [[str(row.get(c, "")) for c in COLUMNS] for row in rows]
+    widths = [max([len(c), *(len(r[i]) for r in cells)]) for i, c in enumerate(COLUMNS)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(COLUMNS, widths, strict=True))]
+    lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in cells]
+    return "\n".join(lines)
+
+
+def _row(version: ModelVersion, aliases: list[str]) -> dict[str, Any]:
+    tags = version.tags
+    return {
+        "version": str(version.version),
+        "aliases": ",".join(sorted(aliases)),
+        "validation": tags.get(naming.TAG_VALIDATION_STATUS, "-"),
+        "validation_reason": tags.get(naming.TAG_VALIDATION_REASON, ""),
+        "roc_auc": tags.get(naming.metric_tag("roc_auc"), "-")[:6],
+        "pr_auc": tags.get(naming.metric_tag("pr_auc"), "-")[:6],
+        "created": _iso(version.creation_timestamp),
+        "run_id": version.run_id,
+        "git": tags.get(naming.TAG_GIT_COMMIT, "-")[:12],
+        "data": tags.get(naming.TAG_DATA_SHA256, "-")[:12],
+        "promoted_by": tags.get(naming.alias_tag(naming.PRODUCTION, "set_by"), ""),
+        "promoted_at": tags.get(naming.alias_tag(naming.PRODUCTION, "set_at"), ""),
+        "promotion_reason": tags.get(naming.alias_tag(naming.PRODUCTION, "reason"), ""),
+    }
+
+
+def _iso(milliseconds: int | None) -> str:
+    from datetime import UTC, datetime
+
+    if not milliseconds:
+        return "-"
+    return datetime.fromtimestamp(milliseconds / 1000, UTC).strftime("%Y-%m-%d %H:%M")
