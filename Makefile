@@ -23,7 +23,7 @@ DEMO_DATA := $(DEMO_DIR)/tickets.csv
 DATA ?= $(DEMO_DATA)
 PYTEST_ARGS ?=
 
-.PHONY: help install demo data train status promote predict ui test lint lock clean
+.PHONY: help install demo data train status promote predict ui test lint bench-predict bench-train lock clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -77,6 +77,12 @@ test: install ## run every test
 lint: install ## ruff and mypy
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+
+bench-predict: install ## latency of one prediction: pyfunc vs the bare sklearn pipeline
+	$(BIN)/python bench/predict_latency.py
+
+bench-train: install ## training wall time on Endava (if present), 5k and 100k synthetic tickets
+	$(BIN)/python bench/train_time.py
 
 lock: ## re-resolve requirements.lock from pyproject.toml in a scratch venv
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from mlflow import MlflowClient
@@ -41,8 +42,8 @@ def _row(version: ModelVersion, aliases: list[str]) -> dict[str, Any]:
         "aliases": ",".join(sorted(aliases)),
         "validation": tags.get(naming.TAG_VALIDATION_STATUS, "-"),
         "validation_reason": tags.get(naming.TAG_VALIDATION_REASON, ""),
-        "roc_auc": tags.get(naming.metric_tag("roc_auc"), "-")[:6],
-        "pr_auc": tags.get(naming.metric_tag("pr_auc"), "-")[:6],
+        "roc_auc": _rounded(tags.get(naming.metric_tag("roc_auc"))),
+        "pr_auc": _rounded(tags.get(naming.metric_tag("pr_auc"))),
         "created": _iso(version.creation_timestamp),
         "run_id": version.run_id,
         "git": tags.get(naming.TAG_GIT_COMMIT, "-")[:12],
@@ -53,9 +54,11 @@ def _row(version: ModelVersion, aliases: list[str]) -> dict[str, Any]:
     }
 
 
-def _iso(milliseconds: int | None) -> str:
-    from datetime import UTC, datetime
+def _rounded(value: str | None) -> str:
+    return f"{float(value):.4f}" if value else "-"
 
+
+def _iso(milliseconds: int | None) -> str:
     if not milliseconds:
         return "-"
     return datetime.fromtimestamp(milliseconds / 1000, UTC).strftime("%Y-%m-%d %H:%M")

@@ -11,9 +11,12 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-SOURCES: tuple[str, ...] = ("email", "phone", "web", "chat", "unknown")
-CUSTOMER_TIERS: tuple[str, ...] = ("premium", "standard", "unknown")
-UNKNOWN = "unknown"
+from mlflow_project.model.features import SOURCE_VALUES, TIER_VALUES, UNKNOWN, category_value
+
+# The allowed values live with the model's inference code (bundled into every logged model, which
+# cannot import this module); the contract adopts them so there is one definition.
+SOURCES: tuple[str, ...] = SOURCE_VALUES
+CUSTOMER_TIERS: tuple[str, ...] = TIER_VALUES
 
 TEXT_COLUMNS: tuple[str, ...] = ("title", "description")
 CATEGORICAL_COLUMNS: tuple[str, ...] = ("source", "customer_tier")
@@ -70,26 +73,30 @@ def validate_tickets(raw: pd.DataFrame) -> ValidationResult:
     row_numbers = pd.Series(range(1, len(frame) + 1), index=frame.index)
     normalised = _normalise(frame)
     problems = [
-        _rule(normalised, row_numbers, "title,description",
+        _rule(normalised["title"], row_numbers, "title,description",
               "title or description must be non-empty",
               (normalised["title"] == "") & (normalised["description"] == "")),
-        _rule(normalised, row_numbers, "title", f"at most {MAX_TITLE_CHARS} characters",
+        _rule(normalised["title"], row_numbers, "title", f"at most {MAX_TITLE_CHARS} characters",
               normalised["title"].str.len() > MAX_TITLE_CHARS),
-        _rule(normalised, row_numbers, "description", f"at most {MAX_DESCRIPTION_CHARS} characters",
+        _rule(normalised["description"], row_numbers, "description",
+              f"at most {MAX_DESCRIPTION_CHARS} characters",
               normalised["description"].str.len() > MAX_DESCRIPTION_CHARS),
-        _rule(frame, row_numbers, "source", f"must be one of {', '.join(SOURCES)}",
+        _rule(frame["source"], row_numbers, "source", f"must be one of {', '.join(SOURCES)}",
               ~normalised["source"].isin(SOURCES)),
-        _rule(frame, row_numbers, "customer_tier", f"must be one of {', '.join(CUSTOMER_TIERS)}",
+        _rule(frame["customer_tier"], row_numbers, "customer_tier",
+              f"must be one of {', '.join(CUSTOMER_TIERS)}",
               ~normalised["customer_tier"].isin(CUSTOMER_TIERS)),
-        _rule(frame, row_numbers, LABEL_COLUMN, "must be 0 or 1", normalised[LABEL_COLUMN].isna()),
+        _rule(frame[LABEL_COLUMN], row_numbers, LABEL_COLUMN, "must be 0 or 1",
+              normalised[LABEL_COLUMN].isna()),
     ]
     if "created_at" in frame.columns:
         given = frame["created_at"].notna() & (frame["created_at"].astype(str).str.strip() != "")
-        problems.append(_rule(frame, row_numbers, "created_at", "must be an ISO-8601 timestamp",
+        problems.append(_rule(frame["created_at"], row_numbers, "created_at",
+                              "must be an ISO-8601 timestamp",
                               given & normalised["created_at"].isna()))
     if "ticket_id" in frame.columns:
         ids = normalised["ticket_id"]
-        problems.append(_rule(frame, row_numbers, "ticket_id", "must be unique",
+        problems.append(_rule(frame["ticket_id"], row_numbers, "ticket_id", "must be unique",
                               ids.notna() & ids.duplicated(keep="first")))
     found = [p for p in problems if len(p)]
     rejects = pd.concat(found, ignore_index=True) if found else _empty_rejects()
@@ -101,18 +108,6 @@ def validate_tickets(raw: pd.DataFrame) -> ValidationResult:
     return ValidationResult(valid=valid, rejects=rejects, total_rows=len(frame))
 
 
-def normalise_category(value: object, allowed: tuple[str, ...]) -> str:
-    """Lower-case and strip a categorical value; missing becomes "unknown"; anything else is kept.
-
-    Callers decide what to do with a value outside `allowed` (training rejects the row, the model
-    maps it to "unknown" so that inference never fails on a new channel).
-    """
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return UNKNOWN
-    text = str(value).strip().lower()
-    return text or UNKNOWN
-
-
 def _normalise(frame: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame(index=frame.index)
     if "ticket_id" in frame.columns:
@@ -120,8 +115,8 @@ def _normalise(frame: pd.DataFrame) -> pd.DataFrame:
         out["ticket_id"] = ids.mask(ids == "")
     for column in TEXT_COLUMNS:
         out[column] = frame[column].fillna("").astype(str).str.strip()
-    out["source"] = [normalise_category(v, SOURCES) for v in frame["source"]]
-    out["customer_tier"] = [normalise_category(v, CUSTOMER_TIERS) for v in frame["customer_tier"]]
+    out["source"] = [category_value(v) for v in frame["source"]]
+    out["customer_tier"] = [category_value(v) for v in frame["customer_tier"]]
     out[LABEL_COLUMN] = _parse_label(frame[LABEL_COLUMN])
     if "created_at" in frame.columns:
         out["created_at"] = pd.to_datetime(frame["created_at"], errors="coerce", utc=True,
@@ -137,17 +132,17 @@ def _parse_label(values: pd.Series) -> pd.Series:
     return numeric.where(numeric.isin([0, 1])).astype("Int64")
 
 
-def _rule(source: pd.DataFrame, row_numbers: pd.Series, column: str, rule: str,
+def _rule(values: pd.Series, row_numbers: pd.Series, column: str, rule: str,
           broken: pd.Series) -> pd.DataFrame:
+    """Reject lines for the rows where `broken` holds, quoting the offending value."""
     broken = broken.fillna(False).astype(bool)
     if not broken.any():
         return _empty_rejects()
-    values = source.loc[broken, column] if column in source.columns else ""
     return pd.DataFrame({
         "row_number": row_numbers[broken].to_numpy(),
         "column": column,
         "rule": rule,
-        "value": pd.Series(values).astype(str).str.slice(0, 80).to_numpy(),
+        "value": values[broken].astype(str).str.slice(0, 80).to_numpy(),
     })
 
 

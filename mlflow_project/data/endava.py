@@ -15,7 +15,7 @@ import pandas as pd
 from mlflow_project.data.contract import UNKNOWN, ContractError
 
 ENDAVA_COLUMNS = ("title", "body", "ticket_type", "urgency")
-TICKET_TYPES = {"0": "incident", "1": "request"}
+TICKET_TYPES = {0: "incident", 1: "request"}
 
 
 def is_endava_export(frame: pd.DataFrame) -> bool:
@@ -36,7 +36,7 @@ def endava_to_contract(frame: pd.DataFrame) -> pd.DataFrame:
     urgent = pd.Series(pd.NA, index=frame.index, dtype="Int64")
     known = urgency.isin([0, 1, 2, 3])
     urgent[known] = urgency[known].isin([0, 1]).astype("int64")
-    ticket_type = frame["ticket_type"].astype(str).str.strip()
+    ticket_type = pd.to_numeric(frame["ticket_type"], errors="coerce")
     return pd.DataFrame({
         "ticket_id": [f"END-{i:05d}" for i in range(1, len(frame) + 1)],
         "title": frame["title"],

@@ -83,7 +83,7 @@ def write_table(frame: pd.DataFrame, uri: str) -> None:
 def split_gcs_uri(uri: str) -> tuple[str, str]:
     """Split `gs://bucket/path/to/object` into ("bucket", "path/to/object")."""
     bucket, _, name = uri.removeprefix("gs://").partition("/")
-    if not bucket or not name:
+    if not uri.startswith("gs://") or not bucket or not name:
         raise DataSourceError(f"{uri}: expected gs://BUCKET/OBJECT")
     return bucket, name
 

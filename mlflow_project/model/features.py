@@ -8,7 +8,7 @@ do not change a prediction; unknown categories are ignored by the one-hot encode
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -79,7 +79,7 @@ def build_pipeline(hyperparameters: Mapping[str, Any]) -> Pipeline:
 
 
 def _as_text(value: object) -> str:
-    if value is None or (isinstance(value, float) and value != value):  # None or NaN
-        return ""
+    if value is None or (pd.api.types.is_scalar(value) and pd.isna(cast(Any, value))):
+        return ""  # None, NaN, pd.NA
     return " ".join(str(value).split())
 

@@ -50,6 +50,8 @@ class TicketScorer:
 
     def probabilities(self, tickets: Sequence[Mapping[str, object]]) -> np.ndarray:
         """Urgency probability for each ticket given as a mapping of contract fields."""
+        if not tickets:
+            return np.empty(0)
         texts = [ticket_text(t.get("title"), t.get("description")) for t in tickets]
         tfidf = self._vectoriser.transform(texts)
         logits = tfidf @ self._text_weights + self._intercept

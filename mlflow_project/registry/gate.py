@@ -6,6 +6,7 @@ more than a margin on the same evaluation data. Pure logic: the caller does the 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -53,7 +54,7 @@ def decide(candidate: Mapping[str, float], production: Mapping[str, float] | Non
     reasons = []
     for metric, bar in policy.bars().items():
         value = candidate.get(metric)
-        if value is None:
+        if value is None or math.isnan(value):
             reasons.append(f"{metric} is undefined on the evaluation data")
         elif value < bar:
             reasons.append(f"{metric} {value:.4f} is below the bar {bar:.4f}")

@@ -11,7 +11,7 @@ from mlflow.exceptions import MlflowException
 
 
 def local_artifact_root(tracking_uri: str, configured: str | None) -> str | None:
-    """Where a new experiment keeps artifacts, when MLflow itself would not decide well.
+    """Under which root new experiments keep artifacts, when MLflow itself would not decide well.
 
     A tracking server owns its artifact store (for example proxied `gs://`), so the answer is None.
     With a local SQLite store MLflow would default to `./mlruns` relative to whatever directory the
@@ -20,8 +20,7 @@ def local_artifact_root(tracking_uri: str, configured: str | None) -> str | None
     """
     if configured:
         return configured
-    parsed = urlparse(tracking_uri)
-    if parsed.scheme != "sqlite":
+    if urlparse(tracking_uri).scheme != "sqlite":
         return None
     database = Path(tracking_uri.removeprefix("sqlite:///"))
     return (database.resolve().parent / "artifacts").as_uri()
@@ -33,7 +32,8 @@ def ensure_experiment(name: str, artifact_root: str | None) -> str:
     existing = client.get_experiment_by_name(name)
     if existing is not None:
         return str(existing.experiment_id)
-    location = local_artifact_root(mlflow.get_tracking_uri(), artifact_root)
+    root = local_artifact_root(mlflow.get_tracking_uri(), artifact_root)
+    location = f"{root.rstrip('/')}/{name}" if root else None
     try:
         return str(client.create_experiment(name, artifact_location=location))
     except MlflowException as exc:  # created by a concurrent run in the meantime

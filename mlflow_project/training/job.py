@@ -50,7 +50,7 @@ NOT_FINGERPRINTED = ("data", "experiment_name", "max_reject_share")
 
 
 class ConfigurationError(ValueError):
-    """The run was started inconsistently (for example under another experiment)."""
+    """The run's parameters or setup cannot work (another experiment, an unfittable model)."""
 
 
 @dataclass(frozen=True)
@@ -113,7 +113,10 @@ def train(config: TrainConfig, settings: ProjectSettings) -> TrainingOutcome:
 def fit_model(splits: Splits, config: TrainConfig) -> tuple[Pipeline, float]:
     """Fit the pipeline on the training split and pick its threshold on the validation split."""
     pipeline = build_pipeline(config.hyperparameters())
-    pipeline.fit(model_frame(splits.train), splits.train[LABEL_COLUMN].to_numpy())
+    try:
+        pipeline.fit(model_frame(splits.train), splits.train[LABEL_COLUMN].to_numpy())
+    except ValueError as exc:  # e.g. min_df so high that no term is left
+        raise ConfigurationError(f"cannot fit the model with these parameters: {exc}") from exc
     threshold = choose_threshold(splits.validation[LABEL_COLUMN].to_numpy(),
                                  _scores(pipeline, splits.validation), config.target_recall)
     return pipeline, threshold

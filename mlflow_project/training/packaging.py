@@ -27,8 +27,9 @@ RUNTIME_PACKAGES = ("mlflow-skinny", "scikit-learn", "numpy", "scipy", "pandas",
                     "cloudpickle")
 
 INPUT_EXAMPLE = pd.DataFrame({
-    "title": ["Production database down", "Request for a new monitor"],
-    "description": ["All users get errors since 9:00, orders cannot be placed.",
+    "title": ["Production outage: checkout down", "Request for a new monitor"],
+    "description": ["Checkout is down for all customers and payments are failing since 9:00. "
+                    "Please escalate immediately.",
                     "Could I get a second monitor for my desk next month?"],
     "source": ["phone", "web"],
     "customer_tier": ["premium", "standard"],
