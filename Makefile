@@ -22,8 +22,10 @@ DEMO_SEED ?= 42
 DEMO_DATA := $(DEMO_DIR)/tickets.csv
 DATA ?= $(DEMO_DATA)
 PYTEST_ARGS ?=
+# Debian packages the tests use (validated, not run: there is no Docker engine here).
+SYSTEM_TOOLS ?= docker-compose
 
-.PHONY: help install demo data train status promote predict ui test lint bench-predict bench-train lock clean
+.PHONY: help install system-deps demo data train status promote predict ui stack-up stack-down stack-status test lint bench-predict bench-train lock clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -38,6 +40,14 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@touch $@
 
+system-deps: ## install the Debian tools the tests use ($(SYSTEM_TOOLS)) when missing and root
+	@missing=$$(for t in $(SYSTEM_TOOLS); do command -v $$t >/dev/null || echo $$t; done); \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing $$missing (apt-get)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	else echo "warning: missing $$missing; install it (e.g. sudo apt-get install $$missing), or the tests that need it will skip"; fi
+
 demo: install ## the whole loop on the embedded default: data, train, gate, promote, predict
 	@mkdir -p .mlflow
 	ticket-urgency generate --rows $(DEMO_ROWS) --seed $(DEMO_SEED) --out $(DEMO_DATA)
@@ -48,7 +58,10 @@ demo: install ## the whole loop on the embedded default: data, train, gate, prom
 	registry-tools status
 	@echo "--- predictions from $(MODEL_URI), loaded in a fresh process:"
 	ticket-urgency predict --model-uri $(MODEL_URI)
-	@echo "--- browse runs and versions: $(BIN)/mlflow ui --backend-store-uri $(MLFLOW_TRACKING_URI) --port 5000"
+	@case "$(MLFLOW_TRACKING_URI)" in \
+	  http*) echo "--- browse runs and versions: open $(MLFLOW_TRACKING_URI)";; \
+	  *) echo "--- browse runs and versions: $(BIN)/mlflow ui --backend-store-uri $(MLFLOW_TRACKING_URI) --port 5000";; \
+	esac
 
 data: install ## generate synthetic tickets into $(DEMO_DATA)
 	ticket-urgency generate --rows $(DEMO_ROWS) --seed $(DEMO_SEED) --out $(DEMO_DATA)
@@ -71,7 +84,16 @@ predict: install ## print predictions of MODEL_URI on example tickets
 ui: install ## the MLflow UI on the current tracking store
 	mlflow ui --backend-store-uri $(MLFLOW_TRACKING_URI) --host 127.0.0.1 --port 5000
 
-test: install ## run every test
+stack-up: install ## start the GCS emulator and an MLflow server on PostgreSQL (loopback)
+	local-stack up
+
+stack-down: install ## stop what stack-up started (data is kept in .run/stack)
+	local-stack down
+
+stack-status: install ## what of the stack runs where
+	local-stack status
+
+test: install system-deps ## run every test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install ## ruff and mypy
@@ -92,5 +114,5 @@ lock: ## re-resolve requirements.lock from pyproject.toml in a scratch venv
 	  .lock-venv/bin/python -m pip freeze --exclude-editable | grep -v '^#'; } > requirements.lock
 	rm -rf .lock-venv
 
-clean: ## remove the environment and all local state (.mlflow, .demo)
-	rm -rf $(VENV) .mlflow .demo .pytest_cache .mypy_cache .ruff_cache
+clean: ## remove the environment and all local state (.mlflow, .demo, .run); stack-down first
+	rm -rf $(VENV) .mlflow .demo .run .pytest_cache .mypy_cache .ruff_cache

@@ -1,7 +1,8 @@
 """`ticket-urgency`: generate data, train (the MLproject entry point), and predict.
 
 Exit codes: 0 done; 2 bad arguments; 3 the data was refused or could not be read;
-4 the run was started inconsistently (for example under another experiment).
+4 the run's parameters or setup cannot work (another experiment, an unfittable model);
+5 the tracking server or its stores failed (the run is marked failed, no alias moves).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
 
 EXIT_DATA_REFUSED = 3
 EXIT_CONFIGURATION = 4
+EXIT_TRACKING = 5
 
 
 @app.command()
@@ -60,6 +62,8 @@ def train(
     max_reject_share: Annotated[float, typer.Option(help="refuse above this share")] = 0.05,
 ) -> None:
     """Validate, fit, evaluate, log, register and gate one model version."""
+    from mlflow.exceptions import MlflowException
+
     from mlflow_project.data.contract import ContractError
     from mlflow_project.data.dataset import DataRefused
     from mlflow_project.data.io import DataSourceError
@@ -87,6 +91,8 @@ def train(
         _fail(f"training refused, nothing registered: {exc}", EXIT_DATA_REFUSED)
     except ConfigurationError as exc:
         _fail(str(exc), EXIT_CONFIGURATION)
+    except MlflowException as exc:
+        _fail(f"the tracking server failed, no alias was moved: {exc.message}", EXIT_TRACKING)
     if outcome.duplicate_of is not None:
         typer.echo(f"run {outcome.run_id}: same data, code and parameters as version "
                    f"{outcome.duplicate_of}; nothing new registered")

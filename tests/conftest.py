@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from mlflow_project.data.io import write_table
+from mlflow_project.data.synthetic import GeneratorConfig, generate_tickets
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 ENDAVA_CSV = REPO_ROOT.parent / "shared" / "data" / "endava" / "tickets.csv"
 
@@ -29,3 +32,11 @@ def _private_tracking_store(tmp_path_factory: pytest.TempPathFactory) -> None:
     if "MLFLOW_TRACKING_URI" not in os.environ:
         store = tmp_path_factory.mktemp("default-store") / "mlflow.db"
         os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{store}"
+
+
+@pytest.fixture(scope="session")
+def tickets_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """4,000 synthetic tickets (the demo's generator, seed 7)."""
+    path = tmp_path_factory.mktemp("data") / "tickets.csv"
+    write_table(generate_tickets(GeneratorConfig(rows=4000, seed=7)), str(path))
+    return path

@@ -16,7 +16,7 @@ import pytest
 
 from mlflow_project.data.io import write_table
 from mlflow_project.data.synthetic import GeneratorConfig, generate_tickets
-from tests.integration.conftest import BIN, EXPERIMENT, Store
+from tests.support import BIN, EXPERIMENT, Store
 
 pytestmark = pytest.mark.integration
 

@@ -151,7 +151,7 @@ def test_explain_gives_the_largest_contributions(scorer: TicketScorer,
     contributions = row * weights
     vocabulary = vectoriser.get_feature_names_out()
     positive = sorted(((c, vocabulary[i]) for i, c in enumerate(contributions) if c > 0),
-                      reverse=True)
+                      key=lambda item: (-item[0], item[1]))  # ties broken by term
     terms = scorer.explain(ticket, top=3)
     assert [t.term for t in terms] == [name for _, name in positive[:3]]
     for term, (contribution, _) in zip(terms, positive[:3], strict=True):
