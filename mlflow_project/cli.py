@@ -104,6 +104,63 @@ def train(
     typer.echo(f"gate: {verdict}")
 
 
+@app.command()
+def validate(
+    data: Annotated[str, typer.Option(help="CSV/Parquet path or gs:// URI")],
+    max_reject_share: Annotated[float, typer.Option(help="refuse above this share")] = 0.05,
+    rejects: Annotated[Path | None, typer.Option(help="write the rejects table here")] = None,
+) -> None:
+    """Check a ticket file against the contract without training; print a JSON summary.
+
+    Exits 3 when training would refuse the data (unreadable, empty, too many rejects, a class
+    absent), so a pipeline can stop before it trains.
+    """
+    from mlflow_project.data.contract import ContractError
+    from mlflow_project.data.dataset import DataRefused, check_trainable, load_tickets
+    from mlflow_project.data.io import DataSourceError
+
+    try:
+        loaded = load_tickets(data)
+    except (DataSourceError, ContractError) as exc:
+        _fail(f"data refused: {exc}", EXIT_DATA_REFUSED)
+    validation = loaded.validation
+    if rejects is not None:
+        validation.rejects.to_csv(rejects, index=False)
+    typer.echo(json.dumps({
+        "data": data, "sha256": loaded.sha256, "rows": validation.total_rows,
+        "rejected_rows": validation.rejected_rows,
+        "rejected_share": round(validation.rejected_share, 6),
+        "urgent_rate": round(float(validation.valid["urgent"].mean()), 6)
+        if len(validation.valid) else None,
+    }))
+    try:
+        check_trainable(validation, max_reject_share)
+    except DataRefused as exc:
+        _fail(f"data refused: {exc}", EXIT_DATA_REFUSED)
+
+
+@app.command()
+def snapshot(
+    source: Annotated[str, typer.Option(help="file to copy: local path or gs:// URI")],
+    dest: Annotated[str, typer.Option(help="where the copy goes: local path or gs:// URI")],
+) -> None:
+    """Copy a data file byte for byte, atomically, and print its SHA-256 as JSON.
+
+    Pipelines train on the snapshot, never on a source that may change under them.
+    """
+    import hashlib
+
+    from mlflow_project.data.io import DataSourceError, read_bytes, write_bytes
+
+    try:
+        payload = read_bytes(source)
+        write_bytes(payload, dest)
+    except DataSourceError as exc:
+        _fail(f"snapshot failed: {exc}", EXIT_DATA_REFUSED)
+    typer.echo(json.dumps({"source": source, "path": dest, "bytes": len(payload),
+                           "sha256": hashlib.sha256(payload).hexdigest()}))
+
+
 @app.command("ensure-experiment")
 def ensure_experiment_command(
     name: Annotated[str, typer.Option(help="experiment name")] = "ticket_urgency",

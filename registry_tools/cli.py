@@ -1,4 +1,7 @@
-"""`registry-tools`: inspect the model registry and promote versions through the gate."""
+"""`registry-tools`: inspect the model registry and promote versions through the gate.
+
+Exit codes: 0 done; 1 registry error; 2 bad arguments; 3 refused (or nothing found).
+"""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ from mlflow_project.registry import naming
 from mlflow_project.settings import get_settings
 from registry_tools.promotion import PromotionRefused, pending_version, promote
 from registry_tools.status import format_table, version_rows
+from registry_tools.verdict import verdict_for_data
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
 
@@ -30,6 +34,19 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="print JSON")] =
         typer.echo(format_table(rows))
     else:
         typer.echo(f"no versions of {settings.model_name} registered yet")
+
+
+@app.command()
+def verdict(
+    data_sha256: Annotated[str, typer.Option(help="SHA-256 of the training data snapshot")],
+) -> None:
+    """Print (JSON) the verdict on the newest version trained on that data; exit 3 if none."""
+    settings = get_settings()
+    found = verdict_for_data(MlflowClient(), settings.model_name, data_sha256)
+    if found is None:
+        _fail(f"no version of {settings.model_name} was trained on data {data_sha256}",
+              EXIT_REFUSED)
+    typer.echo(json.dumps(found))
 
 
 @app.command("promote")

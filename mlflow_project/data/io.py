@@ -61,9 +61,13 @@ def write_table(frame: pd.DataFrame, uri: str) -> None:
     """Write a table as CSV or Parquet (by suffix) to a local path or `gs://` URI, atomically.
 
     Locally the file is written beside its target and renamed into place; on GCS an object upload
-    is atomic by nature. Either way a reader never sees half a file.
+    is atomic by nature.
     """
-    payload = _serialise(frame, _suffix(uri))
+    write_bytes(_serialise(frame, _suffix(uri)), uri)
+
+
+def write_bytes(payload: bytes, uri: str) -> None:
+    """Write bytes to a local path or `gs://` URI so that a reader never sees half a file."""
     if uri.startswith("gs://"):
         bucket, name = split_gcs_uri(uri)
         _gcs_client().bucket(bucket).blob(name).upload_from_string(payload)

@@ -233,3 +233,36 @@ def test_a_run_under_another_experiment_is_refused(store: Store, tickets_csv: Pa
                        "-P", f"data={tickets_csv}", "-P", f"experiment_name={EXPERIMENT}")
     assert result.returncode != 0
     assert "pass --experiment-name ticket_urgency_tests to mlflow run" in result.stderr
+
+
+def test_validate_and_snapshot_commands(store: Store, tickets_csv: Path, tmp_path: Path) -> None:
+    tool = str(BIN / "ticket-urgency")
+    copy = tmp_path / "snap" / "tickets.csv"
+    snap = store.run(tool, "snapshot", "--source", str(tickets_csv), "--dest", str(copy))
+    assert snap.returncode == 0, snap.stderr
+    assert copy.read_bytes() == tickets_csv.read_bytes()
+    assert json.loads(snap.stdout)["sha256"] == hashlib.sha256(copy.read_bytes()).hexdigest()
+    good = store.run(tool, "validate", "--data", str(copy))
+    assert good.returncode == 0, good.stderr
+    assert json.loads(good.stdout)["rejected_rows"] == 0
+    bad = tmp_path / "bad.csv"
+    write_table(_bad_source_rows(generate_tickets(GeneratorConfig(rows=500, seed=2))), str(bad))
+    refused = store.run(tool, "validate", "--data", str(bad), "--rejects", str(tmp_path / "r.csv"))
+    assert refused.returncode == 3
+    assert "break the contract" in refused.stderr
+    assert len(pd.read_csv(tmp_path / "r.csv")) == 100
+    missing = store.run(tool, "snapshot", "--source", str(tmp_path / "nope.csv"),
+                        "--dest", str(tmp_path / "x.csv"))
+    assert missing.returncode == 3
+    assert not (tmp_path / "x.csv").exists()
+
+
+def test_verdict_finds_the_version_trained_on_a_snapshot(store: Store, tickets_csv: Path) -> None:
+    sha = hashlib.sha256(tickets_csv.read_bytes()).hexdigest()
+    found = store.run(str(BIN / "registry-tools"), "verdict", "--data-sha256", sha)
+    assert found.returncode == 0, found.stderr
+    verdict = json.loads(found.stdout)
+    assert verdict["version"] == "2"  # the newest trained on this data (v2 failed the gate)
+    assert verdict["validation_status"] == "failed"
+    missing = store.run(str(BIN / "registry-tools"), "verdict", "--data-sha256", "0" * 64)
+    assert missing.returncode == 3
