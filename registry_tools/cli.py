@@ -1,4 +1,4 @@
-"""`registry-tools`: inspect the model registry and promote versions through the gate.
+"""`registry-tools`: inspect the registry; promote, roll back and compare model versions.
 
 Exit codes: 0 done; 1 registry error; 2 bad arguments; 3 refused (or nothing found).
 """
@@ -6,6 +6,7 @@ Exit codes: 0 done; 1 registry error; 2 bad arguments; 3 refused (or nothing fou
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from typing import Annotated, NoReturn
 
 import typer
@@ -14,7 +15,10 @@ from mlflow.exceptions import MlflowException
 
 from mlflow_project.registry import naming
 from mlflow_project.settings import get_settings
-from registry_tools.promotion import PromotionRefused, pending_version, promote
+from registry_tools import audit
+from registry_tools.compare import compare_versions, format_comparison
+from registry_tools.lock import LockTimeout
+from registry_tools.promotion import PromotionRefused, pending_version, promote, rollback
 from registry_tools.status import format_table, version_rows
 from registry_tools.verdict import verdict_for_data
 
@@ -77,13 +81,65 @@ def promote_command(
                   "promotion (train one that passes the gate first)", EXIT_REFUSED)
         result = promote(client, settings.model_name, target, actor=settings.actor,
                          reason=reason, policy=settings.gate_policy, force=force)
-    except PromotionRefused as exc:
+    except (PromotionRefused, LockTimeout) as exc:
         _fail(f"promotion refused: {exc}", EXIT_REFUSED)
     except MlflowException as exc:
         _fail(f"registry error: {exc.message}", 1)
     before = f"v{result.previous_version}" if result.previous_version else "nothing"
     regated = " (re-gated against the current production)" if result.regated else ""
     typer.echo(f"{settings.model_name}@production: {before} -> v{result.version}{regated}")
+
+
+@app.command("rollback")
+def rollback_command(
+    reason: Annotated[str, typer.Option(help="why; recorded with the move")] = "",
+) -> None:
+    """Point @production back at the version it served before (from the audit trail)."""
+    settings = get_settings()
+    try:
+        result = rollback(MlflowClient(), settings.model_name, actor=settings.actor,
+                          reason=reason)
+    except (PromotionRefused, LockTimeout) as exc:
+        _fail(f"rollback refused: {exc}", EXIT_REFUSED)
+    except MlflowException as exc:
+        _fail(f"registry error: {exc.message}", 1)
+    typer.echo(f"{settings.model_name}@production: v{result.previous_version} -> "
+               f"v{result.version} (rollback)")
+
+
+@app.command()
+def compare(
+    first: Annotated[str, typer.Argument(help="version A")],
+    second: Annotated[str, typer.Argument(help="version B")],
+    data: Annotated[str | None, typer.Option(
+        help="labelled CSV/Parquet to score on (default: the newer version's hold-out)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Two versions' metrics side by side on the same evaluation data."""
+    settings = get_settings()
+    frame = None
+    if data is not None:
+        from mlflow_project.data.dataset import load_tickets
+
+        frame = load_tickets(data).validation.valid
+    try:
+        result = compare_versions(MlflowClient(), settings.model_name, first, second, frame)
+    except MlflowException as exc:
+        _fail(f"registry error: {exc.message}", 1)
+    typer.echo(json.dumps(result, indent=2) if as_json else format_comparison(result))
+
+
+@app.command()
+def history(as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False) -> None:
+    """The audit trail: every promotion and rollback, oldest first."""
+    settings = get_settings()
+    found = audit.entries(MlflowClient(), settings.model_name)
+    if as_json:
+        typer.echo(json.dumps([asdict(e) for e in found], indent=2))
+        return
+    for e in found:
+        typer.echo(f"#{e.sequence:<4} {e.at}  {e.action:8} {e.alias}: "
+                   f"v{e.from_version or '-'} -> v{e.to_version}  by {e.actor}  ({e.reason})")
 
 
 def _fail(message: str, code: int) -> NoReturn:

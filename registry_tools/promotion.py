@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass
 
-import mlflow
-import pandas as pd
 from mlflow import MlflowClient
 from mlflow.entities.model_registry import ModelVersion
 
 from mlflow_project.registry import naming
 from mlflow_project.registry.gate import GatePolicy
 from mlflow_project.registry.store import move_alias, version_by_alias
-from mlflow_project.registry.validation import HOLDOUT_ARTIFACT, judge_version
+from mlflow_project.registry.validation import judge_version, load_holdout
+from registry_tools import audit
+from registry_tools.lock import registry_lock
 
 
 class PromotionRefused(RuntimeError):
@@ -33,28 +32,53 @@ def promote(client: MlflowClient, name: str, version: str, *, actor: str, reason
             policy: GatePolicy, force: bool = False) -> Promotion:
     """Point `@production` at `version` if it passed the gate (re-run if production moved since).
 
-    `force` skips both checks and needs a reason, which is recorded with the move.
+    Serialized with every other alias move through the registry lock, and recorded in the audit
+    trail. `force` skips the gate and needs a reason, which is recorded with the move.
     """
-    candidate = client.get_model_version(name, version)
-    production = version_by_alias(client, name, naming.PRODUCTION)
-    if production is not None and str(production.version) == version:
-        raise PromotionRefused(f"version {version} is already in production")
     if force and not reason.strip():
         raise PromotionRefused("--force needs --reason, which is recorded with the promotion")
-    regated = False
-    if not force:
-        _require_passed(candidate)
-        if production is not None and _gated_against(candidate) != str(production.version):
-            _regate(client, candidate, policy, actor)
-            regated = True
-    why = reason.strip() or "passed the gate"
-    if force:
-        why = f"forced: {why}"
-    previous = move_alias(client, name, naming.PRODUCTION, version, actor=actor, reason=why)
-    challenger = version_by_alias(client, name, naming.CHALLENGER)
-    if challenger is not None and str(challenger.version) == version:
-        client.delete_registered_model_alias(name, naming.CHALLENGER)
+    with registry_lock(client, name, holder=f"{actor}: promote v{version}"):
+        candidate = client.get_model_version(name, version)
+        production = version_by_alias(client, name, naming.PRODUCTION)
+        if production is not None and str(production.version) == version:
+            raise PromotionRefused(f"version {version} is already in production")
+        regated = False
+        if not force:
+            _require_passed(candidate)
+            if production is not None and _gated_against(candidate) != str(production.version):
+                _regate(client, candidate, policy, actor)
+                regated = True
+        why = f"forced: {reason.strip()}" if force else (reason.strip() or "passed the gate")
+        previous = _move_production(client, name, version, actor=actor, reason=why,
+                                    action=audit.PROMOTE)
+        challenger = version_by_alias(client, name, naming.CHALLENGER)
+        if challenger is not None and str(challenger.version) == version:
+            client.delete_registered_model_alias(name, naming.CHALLENGER)
     return Promotion(version=version, previous_version=previous, regated=regated)
+
+
+def rollback(client: MlflowClient, name: str, *, actor: str, reason: str) -> Promotion:
+    """Point `@production` back at the version it served before, found from the audit trail.
+
+    No gate: a rollback returns to a version that already served. Serialized and audited like
+    a promotion.
+    """
+    with registry_lock(client, name, holder=f"{actor}: rollback"):
+        target = audit.previous_production(audit.entries(client, name), naming.PRODUCTION)
+        if target is None:
+            raise PromotionRefused(f"{name} has no previous production version to roll back to")
+        previous = _move_production(client, name, target, actor=actor,
+                                    reason=reason.strip() or "rollback", action=audit.ROLLBACK)
+    return Promotion(version=target, previous_version=previous, regated=False)
+
+
+def _move_production(client: MlflowClient, name: str, version: str, *, actor: str, reason: str,
+                     action: str) -> str | None:
+    """Move the alias (version tags record who/when/why) and append the audit entry."""
+    previous = move_alias(client, name, naming.PRODUCTION, version, actor=actor, reason=reason)
+    audit.record(client, name, action=action, alias=naming.PRODUCTION, from_version=previous,
+                 to_version=version, actor=actor, reason=reason)
+    return previous
 
 
 def pending_version(client: MlflowClient, name: str) -> str | None:
@@ -81,10 +105,7 @@ def _gated_against(candidate: ModelVersion) -> str:
 def _regate(client: MlflowClient, candidate: ModelVersion, policy: GatePolicy,
             actor: str) -> None:
     """Production changed since the candidate was gated: gate it again on its own hold-out."""
-    with tempfile.TemporaryDirectory() as tmp:
-        path = mlflow.artifacts.download_artifacts(run_id=candidate.run_id,
-                                                   artifact_path=HOLDOUT_ARTIFACT, dst_path=tmp)
-        holdout = pd.read_parquet(path)
+    holdout = load_holdout(str(candidate.run_id))
     decision = judge_version(client, candidate.name, str(candidate.version), holdout, policy,
                              actor)
     if not decision.passed:

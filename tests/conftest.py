@@ -1,4 +1,4 @@
-"""Fixtures shared by every test folder."""
+"""Fixtures shared by every test folder (importable without the project installed)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,6 @@ import os
 from pathlib import Path
 
 import pytest
-
-from mlflow_project.data.io import write_table
-from mlflow_project.data.synthetic import GeneratorConfig, generate_tickets
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 ENDAVA_CSV = REPO_ROOT.parent / "shared" / "data" / "endava" / "tickets.csv"
@@ -37,6 +34,10 @@ def _private_tracking_store(tmp_path_factory: pytest.TempPathFactory) -> None:
 @pytest.fixture(scope="session")
 def tickets_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """4,000 synthetic tickets (the demo's generator, seed 7)."""
+    # Imported here: this conftest also serves tests run in Airflow's own environment.
+    from mlflow_project.data.io import write_table
+    from mlflow_project.data.synthetic import GeneratorConfig, generate_tickets
+
     path = tmp_path_factory.mktemp("data") / "tickets.csv"
     write_table(generate_tickets(GeneratorConfig(rows=4000, seed=7)), str(path))
     return path

@@ -6,6 +6,8 @@ are loaded from the registry, so a version that cannot be loaded never becomes t
 
 from __future__ import annotations
 
+import tempfile
+
 import mlflow
 import numpy as np
 import pandas as pd
@@ -18,6 +20,14 @@ from mlflow_project.registry.gate import GateDecision, GatePolicy, decide
 from mlflow_project.registry.store import move_alias, tag_version, version_by_alias
 
 HOLDOUT_ARTIFACT = "evaluation/holdout.parquet"
+
+
+def load_holdout(run_id: str) -> pd.DataFrame:
+    """The labelled test split a training run kept with itself (what its gate judged on)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=HOLDOUT_ARTIFACT,
+                                                   dst_path=tmp)
+        return pd.read_parquet(path)
 
 
 def ranking_metrics(model_uri: str, holdout: pd.DataFrame) -> dict[str, float]:
