@@ -25,7 +25,7 @@ PYTEST_ARGS ?=
 # Debian packages the tests use (validated, not run: there is no Docker engine here).
 SYSTEM_TOOLS ?= docker-compose
 
-.PHONY: help install system-deps demo data train status promote predict ui stack-up stack-down stack-status test lint bench-predict bench-train lock clean
+.PHONY: help install system-deps demo data train status promote predict ui stack-up stack-down stack-status test lint bench-predict bench-train bench-stack lock clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -105,6 +105,9 @@ bench-predict: install ## latency of one prediction: pyfunc vs the bare sklearn 
 
 bench-train: install ## training wall time on Endava (if present), 5k and 100k synthetic tickets
 	$(BIN)/python bench/train_time.py
+
+bench-stack: install ## stack-up cold/warm, the stack's memory, training on the stack vs embedded
+	$(BIN)/python bench/stack.py
 
 lock: ## re-resolve requirements.lock from pyproject.toml in a scratch venv
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
