@@ -23,12 +23,12 @@ DEMO_DATA := $(DEMO_DIR)/tickets.csv
 DATA ?= $(DEMO_DATA)
 PYTEST_ARGS ?=
 # Debian packages the tests use (validated, not run: there is no Docker engine here).
-SYSTEM_TOOLS ?= docker-compose
+SYSTEM_TOOLS ?= docker-compose nginx chromium wrk
 
 .PHONY: help install system-deps demo data train status promote predict ui stack-up stack-down stack-status test lint bench-predict bench-train bench-stack lock clean
 
 help: ## list the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
 
 install: $(VENV)/.installed ## create .venv from requirements.lock (no-op when up to date)
 
@@ -93,8 +93,9 @@ stack-down: install ## stop what stack-up started (data is kept in .run/stack)
 stack-status: install ## what of the stack runs where
 	local-stack status
 
-test: install system-deps ## run every test
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+test: install airflow-install system-deps ## run every test (the DAG tests in Airflow's own environment)
+	$(BIN)/python -m pytest --ignore=tests/airflow $(PYTEST_ARGS)
+	PROJECT_BIN=$(BIN) $(AIRFLOW_BIN)/python -m pytest tests/airflow $(PYTEST_ARGS)
 
 lint: install ## ruff and mypy
 	$(BIN)/ruff check .
@@ -109,6 +110,138 @@ bench-train: install ## training wall time on Endava (if present), 5k and 100k s
 bench-stack: install ## stack-up cold/warm, the stack's memory, training on the stack vs embedded
 	$(BIN)/python bench/stack.py
 
+# --- Airflow (its own environment: .venv-airflow, pinned by airflow/constraints.txt) ---------
+AIRFLOW_VENV ?= .venv-airflow
+AIRFLOW_BIN := $(abspath $(AIRFLOW_VENV))/bin
+AIRFLOW_LOCAL := $(AIRFLOW_BIN)/python airflow/scripts/airflow_local.py
+
+.PHONY: airflow-install airflow-up airflow-down airflow-status airflow-test airflow-lock
+
+airflow-install: $(AIRFLOW_VENV)/.installed ## create .venv-airflow: Airflow 3.3 (no-op when up to date)
+
+$(AIRFLOW_VENV)/.installed: airflow/requirements.txt airflow/constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is needed: make PYTHON=/path/to/python3.11")'
+	@test -x $(AIRFLOW_BIN)/python || $(PYTHON) -m venv $(AIRFLOW_VENV)
+	$(AIRFLOW_BIN)/python -m pip install --quiet --upgrade pip
+	$(AIRFLOW_BIN)/python -m pip install --quiet -r airflow/requirements.txt -c airflow/constraints.txt
+	@touch $@
+
+airflow-up: install airflow-install ## start Airflow on 127.0.0.1:8081 (prints the UI address and login)
+	$(AIRFLOW_LOCAL) up
+
+airflow-down: ## stop what airflow-up started (nothing else)
+	@if [ -x $(AIRFLOW_BIN)/python ]; then $(AIRFLOW_LOCAL) down; fi
+
+airflow-status: airflow-install ## Airflow's components: pid, memory, health
+	$(AIRFLOW_LOCAL) status
+
+airflow-test: install airflow-install ## the DAG tests, in Airflow's environment
+	PROJECT_BIN=$(BIN) $(AIRFLOW_BIN)/python -m pytest tests/airflow $(PYTEST_ARGS)
+
+airflow-lock: ## re-resolve airflow/constraints.txt from airflow/requirements.txt in a scratch venv
+	rm -rf .run/airflow-lock-venv && $(PYTHON) -m venv .run/airflow-lock-venv
+	.run/airflow-lock-venv/bin/python -m pip install --quiet --upgrade pip
+	.run/airflow-lock-venv/bin/python -m pip install --quiet -r airflow/requirements.txt
+	{ grep '^#' airflow/constraints.txt; .run/airflow-lock-venv/bin/python -m pip freeze | grep -v '^#'; } > airflow/constraints.txt.new
+	mv airflow/constraints.txt.new airflow/constraints.txt
+	rm -rf .run/airflow-lock-venv
+
+# --- serving ------------------------------------------------------------------------------------
+PORT ?= 8080
+SERVE_HOST ?= 127.0.0.1
+
+.PHONY: serve bench-serving bake-model image
+
+serve: install ## the prediction service on http://$(SERVE_HOST):$(PORT), model MODEL_URI (serving/README.md)
+	MODEL_URI=$(MODEL_URI) PORT=$(PORT) HOST=$(SERVE_HOST) PREDICTION_LOG=$(abspath .run/serving/predictions)/ \
+	  $(BIN)/gunicorn -c serving/gunicorn.conf.py
+
+bench-serving: install ## this service vs mlflow models serve: req/s, p50/p99, time to ready, RSS (needs wrk)
+	$(BIN)/python bench/serving.py
+
+bake-model: install ## download MODEL_URI's version + registry.json into serving/model/ for the image
+	find serving/model -mindepth 1 ! -name .gitkeep -delete
+	$(BIN)/python -m serving.bake_model --model-uri $(MODEL_URI) --out serving/model
+
+image: bake-model ## build the Cloud Run image with the baked model (needs a Docker engine)
+	N=$$($(BIN)/python -c 'import json; print(json.load(open("serving/model/registry.json"))["version"])'); \
+	docker build -f serving/Dockerfile --build-arg MODEL_VERSION=$$N -t ticket-urgency-serving:v$$N .
+
+# --- monitoring: drift, prediction drift, delayed-label quality --------------------------------
+MONITOR_LOGS ?= .run/serving/predictions
+MONITOR_FEEDBACK ?=
+MONITOR_EXPERIMENT ?= ticket_urgency-monitoring
+MONITOR_ARGS ?=
+MONITOR_ROWS ?= 2000
+DRIFT ?=
+
+.PHONY: monitor monitor-run monitor-traffic bench-monitor monitor-calibration
+
+monitor: install ## drift + quality checks on MONITOR_LOGS (last 24 h); exit 10/11/12 = findings
+	@mkdir -p .mlflow
+	$(BIN)/python -m mlflow_project.monitoring --logs $(MONITOR_LOGS) --model-uri $(MODEL_URI) \
+	  --experiment-name $(MONITOR_EXPERIMENT) $(if $(MONITOR_FEEDBACK),--feedback $(MONITOR_FEEDBACK)) \
+	  $(MONITOR_ARGS)
+
+monitor-run: install ## the same pass as an MLflow Project run (mlflow run -e monitor)
+	@mkdir -p .mlflow
+	ticket-urgency ensure-experiment --name $(MONITOR_EXPERIMENT)
+	mlflow run mlflow_project -e monitor --env-manager local --experiment-name $(MONITOR_EXPERIMENT) \
+	  -P logs=$(if $(findstring ://,$(MONITOR_LOGS)),$(MONITOR_LOGS),$(abspath $(MONITOR_LOGS))) \
+	  -P model_uri=$(MODEL_URI) -P experiment_name=$(MONITOR_EXPERIMENT) \
+	  -P out=$(abspath .run/monitoring)/mlflow-run-$$(date -u +%Y%m%dT%H%M%SZ) \
+	  $(if $(MONITOR_FEEDBACK),-P feedback=$(abspath $(MONITOR_FEEDBACK)))
+
+monitor-traffic: install ## simulate a day of MODEL_URI traffic into MONITOR_LOGS (DRIFT="--source-shift 0.5")
+	$(BIN)/python -m mlflow_project.monitoring.simulate --model-uri $(MODEL_URI) --rows $(MONITOR_ROWS) \
+	  --out $(MONITOR_LOGS)/simulated-$$(date -u +%Y%m%dT%H%M%SZ).jsonl \
+	  --feedback .run/monitoring-feedback.csv $(DRIFT)
+
+bench-monitor: install ## monitoring run time: 100k logged predictions against a 50k-row reference
+	$(BIN)/python bench/monitor_speed.py
+
+monitor-calibration: install ## false-alarm rate and detection power of the drift checks (~2-3 min idle)
+	$(BIN)/python bench/monitor_calibration.py
+
+# --- deployment (Cloud Build -> Artifact Registry -> Cloud Run) and A/B tests -------------------
+TRAFFIC ?= all
+MODEL_ALIAS ?= production
+MODEL_VERSION ?=
+GIT_SHA ?=
+BRANCH ?=
+DRY_RUN ?=
+PERCENT ?= 10
+REASON ?=
+
+.PHONY: deploy ab-local-up ab-local-down ab-start ab-status ab-promote ab-abort ab-rollback
+
+deploy: install ## build, push, deploy MODEL_ALIAS/MODEL_VERSION with TRAFFIC via Cloud Build (DRY_RUN=1 prints)
+	$(BIN)/python deploy/cloud_build.py --traffic $(TRAFFIC) \
+	  $(if $(MODEL_VERSION),--model-version $(MODEL_VERSION),--model-alias $(MODEL_ALIAS)) \
+	  $(if $(GIT_SHA),--git-sha $(GIT_SHA)) $(if $(BRANCH),--branch $(BRANCH)) \
+	  $(if $(filter 1 yes true,$(DRY_RUN)),--dry-run)
+
+ab-local-up: install ## A/B rehearsal: @production behind nginx on 127.0.0.1:8090 (AB_PROXY_PORT)
+	registry-tools ab up
+
+ab-local-down: install ## stop the A/B rehearsal (state and prediction logs stay in .run/ab)
+	registry-tools ab down
+
+ab-start: install ## A/B test MODEL_VERSION with PERCENT of traffic (AB_TARGET=local|cloudrun)
+	registry-tools ab start --version $(MODEL_VERSION) --percent $(PERCENT) --reason "$(REASON)"
+
+ab-status: install ## traffic, tags and per-variant figures of the A/B test (FEEDBACK=labels.csv)
+	registry-tools ab status $(if $(FEEDBACK),--feedback $(FEEDBACK))
+
+ab-promote: install ## the challenger becomes @production (gate) and gets all traffic
+	registry-tools ab promote --reason "$(REASON)"
+
+ab-abort: install ## end the A/B test: all traffic back to production
+	registry-tools ab abort --reason "$(REASON)"
+
+ab-rollback: install ## all traffic and @production back to the previous version (REASON=...)
+	registry-tools ab rollback --reason "$(REASON)"
+
 lock: ## re-resolve requirements.lock from pyproject.toml in a scratch venv
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
 	.lock-venv/bin/python -m pip install --quiet --upgrade pip
@@ -117,5 +250,5 @@ lock: ## re-resolve requirements.lock from pyproject.toml in a scratch venv
 	  .lock-venv/bin/python -m pip freeze --exclude-editable | grep -v '^#'; } > requirements.lock
 	rm -rf .lock-venv
 
-clean: ## remove the environment and all local state (.mlflow, .demo, .run); stack-down first
-	rm -rf $(VENV) .mlflow .demo .run .pytest_cache .mypy_cache .ruff_cache
+clean: ## remove the environments and all local state; run stack-down, airflow-down first
+	rm -rf $(VENV) $(AIRFLOW_VENV) .mlflow .demo .run .pytest_cache .mypy_cache .ruff_cache

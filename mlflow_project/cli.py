@@ -17,6 +17,8 @@ from typing import Annotated, NoReturn
 import typer
 from pydantic import ValidationError
 
+from mlflow_project.monitoring.cli import monitor
+
 app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
 
 EXIT_DATA_REFUSED = 3
@@ -174,6 +176,9 @@ def ensure_experiment_command(
     from mlflow_project.training.experiment import ensure_experiment
 
     typer.echo(ensure_experiment(name, get_settings().artifact_root))
+
+
+app.command("monitor")(monitor)
 
 
 @app.command()

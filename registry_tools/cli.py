@@ -16,6 +16,7 @@ from mlflow.exceptions import MlflowException
 from mlflow_project.registry import naming
 from mlflow_project.settings import get_settings
 from registry_tools import audit
+from registry_tools.ab.cli import app as ab_app
 from registry_tools.compare import compare_versions, format_comparison
 from registry_tools.lock import LockTimeout
 from registry_tools.promotion import PromotionRefused, pending_version, promote, rollback
@@ -23,6 +24,7 @@ from registry_tools.status import format_table, version_rows
 from registry_tools.verdict import verdict_for_data
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
+app.add_typer(ab_app, name="ab")
 
 EXIT_REFUSED = 3
 

@@ -9,12 +9,15 @@ from collections.abc import Mapping
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
+# The subpackages whose code shapes a trained model; monitoring or batch changes do not retrain.
+TRAINING_CODE = ("data", "evaluation", "model", "registry", "training")
 
 
 def code_sha256(package_dir: Path = PACKAGE_DIR) -> str:
-    """SHA-256 over the training package's source files and MLproject, in a stable order."""
+    """SHA-256 over the code that shapes a trained model (and MLproject), in a stable order."""
     digest = hashlib.sha256()
-    files = sorted([*package_dir.rglob("*.py"), package_dir / "MLproject"])
+    files = sorted([*(f for sub in TRAINING_CODE for f in (package_dir / sub).rglob("*.py")),
+                    *package_dir.glob("*.py"), package_dir / "MLproject"])
     for path in files:
         if path.is_file():
             digest.update(path.relative_to(package_dir).as_posix().encode())

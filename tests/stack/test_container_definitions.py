@@ -49,8 +49,9 @@ def test_compose_file_is_valid() -> None:
     result = _compose_config({**os.environ, "AIRFLOW_JWT_SECRET": "test-only"})
     assert result.returncode == 0, result.stderr
     rendered = yaml.safe_load(result.stdout)
-    assert {"postgres", "gcs-emulator", "mlflow", "airflow-apiserver", "airflow-scheduler",
-            "airflow-dag-processor", "airflow-triggerer"} <= set(rendered["services"])
+    assert {"postgres", "gcs-emulator", "mlflow", "serving", "airflow-apiserver",
+            "airflow-scheduler", "airflow-dag-processor",
+            "airflow-triggerer"} <= set(rendered["services"])
 
 
 def test_compose_refuses_to_start_airflow_without_a_jwt_secret() -> None:
@@ -63,9 +64,9 @@ def test_compose_refuses_to_start_airflow_without_a_jwt_secret() -> None:
 def test_compose_services_have_health_checks_volumes_and_loopback_ports() -> None:
     spec = yaml.safe_load(COMPOSE.read_text())
     services = spec["services"]
-    for name in ("postgres", "gcs-emulator", "mlflow", "airflow-apiserver"):
+    for name in ("postgres", "gcs-emulator", "mlflow", "airflow-apiserver", "serving"):
         assert "healthcheck" in services[name], name
-    assert set(spec["volumes"]) == {"pgdata", "gcsdata"}
+    assert set(spec["volumes"]) == {"pgdata", "gcsdata", "predictions"}
     for name, service in services.items():
         for port in service.get("ports", []):
             assert str(port).startswith("127.0.0.1:"), (name, port)

@@ -200,3 +200,15 @@ def test_code_hash_ignores_files_that_are_not_source(package_copy: Path) -> None
     pycache.mkdir(exist_ok=True)
     (pycache / "contract.cpython-311.pyc").write_bytes(b"\x00\x01")
     assert code_sha256(package_copy) == before
+
+
+def test_code_hash_ignores_code_that_does_not_shape_the_model(package_copy: Path) -> None:
+    before = code_sha256(package_copy)
+    monitoring = package_copy / "monitoring"
+    monitoring.mkdir(exist_ok=True)
+    (monitoring / "new_check.py").write_text("X = 1\n", encoding="utf-8")
+    assert code_sha256(package_copy) == before
+    (package_copy / "model" / "features.py").write_text(
+        (package_copy / "model" / "features.py").read_text(encoding="utf-8") + "\n# changed\n",
+        encoding="utf-8")
+    assert code_sha256(package_copy) != before

@@ -1,0 +1,117 @@
+"""Wall time of a monitoring run over 100k logged predictions against a 50k-row reference.
+
+Sets up a throw-away SQLite store with a trained, promoted model, writes 100,000 prediction
+records (synthetic tickets scored by that model, in four files as four serving workers would) and
+a 50,000-row reference file, then times `python -m mlflow_project.monitoring` end to end (start-up,
+model load, checks, report, MLflow logging) with each engine. Target: <= 30 s wall.
+Baseline named in the output: `json.loads` of every log line in this process, the floor of any
+reader (ratio = run time / baseline).
+Run: make bench-monitor
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from datetime import UTC, datetime
+from pathlib import Path
+
+TARGET_SECONDS = 30.0
+LOG_RECORDS = 100_000
+REFERENCE_ROWS = 50_000
+SINCE, UNTIL = datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 3, 2, tzinfo=UTC)
+
+
+def prepare(folder: Path) -> tuple[Path, Path]:
+    """Train and promote a model, write the logs and the reference; return their paths."""
+    import mlflow
+    from mlflow import MlflowClient
+
+    from mlflow_project.data.io import write_table
+    from mlflow_project.data.synthetic import GeneratorConfig, generate_tickets
+    from mlflow_project.monitoring.simulate import log_records, write_jsonl
+    from mlflow_project.monitoring.watched_model import find_version, load_watched_model
+    from mlflow_project.registry.store import move_alias
+    from mlflow_project.settings import ProjectSettings
+    from mlflow_project.training.config import TrainConfig
+    from mlflow_project.training.job import train
+
+    mlflow.set_tracking_uri(os.environ["MLFLOW_TRACKING_URI"])
+    write_table(generate_tickets(GeneratorConfig(rows=5000, seed=42)), str(folder / "train.csv"))
+    outcome = train(TrainConfig(data=str(folder / "train.csv"), experiment_name="bench"),
+                    ProjectSettings(actor="bench"))
+    move_alias(MlflowClient(), "ticket_urgency", "production", str(outcome.version),
+               actor="bench", reason="bench-monitor")
+    model = load_watched_model(find_version("models:/ticket_urgency@production"))
+    reference = folder / "reference.csv"
+    write_table(generate_tickets(GeneratorConfig(rows=REFERENCE_ROWS, seed=1)), str(reference))
+    tickets = generate_tickets(GeneratorConfig(rows=LOG_RECORDS, seed=2))
+    records = log_records(tickets, model.scorer, model_name=model.name,
+                          model_version=model.version, start=SINCE, end=UNTIL, seed=2)
+    quarter = LOG_RECORDS // 4
+    for worker in range(4):
+        write_jsonl(records[worker * quarter:(worker + 1) * quarter],
+                    folder / "logs" / f"predictions-host-{worker}.jsonl")
+    return folder / "logs", reference
+
+
+def parse_baseline(logs: Path) -> float:
+    """Seconds to read and `json.loads` every line: what any reader must at least spend."""
+    start = time.perf_counter()
+    for path in sorted(logs.glob("*.jsonl")):
+        for line in path.read_bytes().splitlines():
+            json.loads(line)
+    return time.perf_counter() - start
+
+
+def timed_run(logs: Path, reference: Path, out: Path,
+              engine: str) -> tuple[float, float, dict]:
+    """Wall and CPU seconds of one monitoring run as a fresh process, and its summary.
+
+    CPU time is reported too because wall time on a shared machine includes waiting for cores.
+    """
+    command = [sys.executable, "-m", "mlflow_project.monitoring", "--logs", str(logs),
+               "--reference", str(reference), "--since", SINCE.isoformat(), "--until",
+               UNTIL.isoformat(), "--engine", engine, "--out", str(out)]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    if result.returncode not in (0, 10):
+        raise SystemExit(f"monitoring run failed ({result.returncode}): {result.stderr[-2000:]}")
+    return seconds, cpu, json.loads((out / "summary.json").read_text())
+
+
+def main() -> None:
+    """Print the run time per engine against the parse-only baseline and the target."""
+    warnings.filterwarnings("ignore")
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{folder}/mlflow.db"
+        os.environ["MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"] = "false"
+        print(f"preparing {LOG_RECORDS:,} log records and a {REFERENCE_ROWS:,}-row reference...")
+        logs, reference = prepare(folder)
+        baseline = parse_baseline(logs)
+        print(f"\nbaseline: json.loads of {LOG_RECORDS:,} lines: {baseline:.2f} s\n")
+        print(f"{'engine':8} {'wall s':>7} {'cpu s':>6} {'ratio':>6} {'target':>7}  "
+              "stages (wall s)")
+        for engine in ("alibi", "scipy"):
+            seconds, cpu, summary = timed_run(logs, reference, folder / f"out-{engine}",
+                                              engine)
+            assert summary["counts"]["records"] == LOG_RECORDS
+            stages = ", ".join(f"{k} {v:.1f}" for k, v in summary["timings_seconds"].items())
+            verdict = "ok" if seconds <= TARGET_SECONDS else "SLOW"
+            print(f"{engine:8} {seconds:7.1f} {cpu:6.1f} {seconds / baseline:6.1f} "
+                  f"{verdict:>7}  {stages}")
+
+
+if __name__ == "__main__":
+    main()

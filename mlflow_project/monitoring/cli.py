@@ -1,0 +1,152 @@
+"""`monitor`: drift, prediction and delayed-label quality checks over a window of prediction logs.
+
+Exit codes (the monitoring DAG maps them): 0 all well; 1 unexpected error; 2 bad arguments;
+3 input unusable (empty window, missing or unreadable logs, reference, model or feedback, a
+reference whose hash differs from the model's lineage); 10 drift detected; 11 quality breach;
+12 both. Writes `report.html` and `summary.json` to `--out` and logs them, with one metric per
+check, to MLflow.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import traceback
+import warnings
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Annotated, NoReturn
+
+import typer
+
+from mlflow_project.monitoring.config import DEFAULT_EXPERIMENT, DEFAULT_MODEL_URI
+from mlflow_project.monitoring.engines.names import Correction, EngineName
+
+if TYPE_CHECKING:
+    from mlflow_project.monitoring.job import MonitorOutcome
+
+EXIT_ERROR = 1
+EXIT_BAD_ARGUMENTS = 2
+EXIT_INPUT_UNUSABLE = 3
+STATUS_EXIT_CODES = {"ok": 0, "drift": 10, "quality_breach": 11, "drift_and_quality_breach": 12}
+
+LOGS_HELP = "folder of *.jsonl prediction logs (searched recursively) or gs://BUCKET/PREFIX"
+REFERENCE_HELP = ("CSV/Parquet of contract-shaped tickets; default: the watched version's "
+                  "training snapshot from its lineage tags, hash-verified")
+FEEDBACK_HELP = "CSV/Parquet of delayed labels (ticket_id, urgent); enables the quality check"
+
+
+def monitor(
+    logs: Annotated[str, typer.Option(help=LOGS_HELP)],
+    since: Annotated[str | None, typer.Option(
+        help="window start, ISO-8601 (UTC if no offset); default: 24 h before --until")] = None,
+    until: Annotated[str | None, typer.Option(
+        help="window end (excluded), ISO-8601; default: now")] = None,
+    reference: Annotated[str | None, typer.Option(help=REFERENCE_HELP)] = None,
+    model_uri: Annotated[str, typer.Option(
+        help="registered version to watch: models:/NAME@ALIAS or models:/NAME/VERSION")]
+    = DEFAULT_MODEL_URI,
+    feedback: Annotated[str | None, typer.Option(help=FEEDBACK_HELP)] = None,
+    engine: Annotated[EngineName, typer.Option(help="drift engine")] = EngineName.ALIBI,
+    alpha: Annotated[float, typer.Option(
+        help="false-alarm rate of the whole run; each of the 7 checks uses alpha/7")] = 0.05,
+    correction: Annotated[Correction, typer.Option(
+        help="multiple-testing correction across text components")] = Correction.BONFERRONI,
+    quality_tolerance: Annotated[float, typer.Option(
+        help="breach when a metric is this much (absolute) below validation")] = 0.10,
+    min_labels: Annotated[int, typer.Option(
+        help="judge quality only with at least this many labelled predictions")] = 50,
+    out: Annotated[str | None, typer.Option(
+        help="folder for report.html and summary.json; default: "
+             "$TU_MONITOR_OUT_ROOT/<UTC timestamp> (.run/monitoring/...)")] = None,
+    experiment_name: Annotated[str, typer.Option(help="MLflow experiment of the run")]
+    = DEFAULT_EXPERIMENT,
+) -> None:
+    """Check a window of prediction logs for input drift, prediction drift and (with
+    --feedback) quality on delayed labels; write an HTML report and a JSON summary and log them
+    to MLflow. Exit codes: 0 ok, 1 unexpected error, 2 bad arguments, 3 input unusable,
+    10 drift, 11 quality breach, 12 both."""
+    _quiet_libraries()
+    from mlflow.exceptions import MlflowException
+    from pydantic import ValidationError
+
+    from mlflow_project.monitoring.errors import BadArguments, InputUnusable
+
+    try:
+        outcome = _run(logs, since, until, reference, model_uri, feedback, engine, alpha,
+                       correction, quality_tolerance, min_labels, out, experiment_name)
+    except BadArguments as exc:
+        _fail(str(exc), EXIT_BAD_ARGUMENTS)
+    except ValidationError as exc:
+        _fail(_option_errors(exc), EXIT_BAD_ARGUMENTS)
+    except InputUnusable as exc:
+        _fail(f"input unusable: {exc}", EXIT_INPUT_UNUSABLE)
+    except MlflowException as exc:
+        _fail(f"MLflow failed: {exc.message}", EXIT_ERROR)
+    except Exception:  # anything else is a bug or an outage: say so, with the traceback
+        typer.echo(traceback.format_exc(), err=True)
+        _fail("unexpected error (traceback above)", EXIT_ERROR)
+    _print_outcome(outcome)
+    raise typer.Exit(STATUS_EXIT_CODES[outcome.result.status])
+
+
+def _run(logs: str, since: str | None, until: str | None, reference: str | None,
+         model_uri: str, feedback: str | None, engine: EngineName, alpha: float,
+         correction: Correction, quality_tolerance: float, min_labels: int, out: str | None,
+         experiment_name: str) -> MonitorOutcome:
+    """Validate the options into a config and run the job."""
+    from mlflow_project.monitoring.config import MonitorConfig, default_out, resolve_window
+    from mlflow_project.monitoring.settings import get_monitor_settings
+
+    settings = get_monitor_settings()
+    now = datetime.now(UTC)
+    # MLproject passes an omitted optional parameter as an empty string: same as not given.
+    start, end = resolve_window(since or None, until or None, now)
+    config = MonitorConfig(
+        logs=logs, since=start, until=end, reference=reference or None, model_uri=model_uri,
+        feedback=feedback or None, engine=engine, alpha=alpha, correction=correction,
+        quality_tolerance=quality_tolerance, min_labels=min_labels,
+        out=out or default_out(settings.out_root, now), experiment_name=experiment_name)
+    from mlflow_project.monitoring.job import run_monitoring  # heavy: only once options are valid
+
+    return run_monitoring(config, settings)
+
+
+def _print_outcome(outcome: MonitorOutcome) -> None:
+    """One line per check, the quality verdict, the status and where the files are."""
+    for check in outcome.result.checks:
+        if check.skipped:
+            typer.echo(f"{check.name:14} {check.test:5} skipped: {check.skipped}")
+            continue
+        typer.echo(f"{check.name:14} {check.test:5} statistic {check.statistic:<10.4g} "
+                   f"p {check.p_value:<10.4g} level {check.alpha:<8.4g} "
+                   f"{'DRIFT' if check.drift else 'ok'}")
+    quality = outcome.result.quality
+    if quality is not None:
+        verdict = "BREACH" if quality.breach else ("ok" if quality.judged else "not judged")
+        typer.echo(f"quality        {verdict}: {quality.reason} ({quality.labelled} labelled, "
+                   f"coverage {quality.coverage:.1%})")
+    status = outcome.result.status
+    typer.echo(f"status: {status} (exit {STATUS_EXIT_CODES[status]})")
+    typer.echo(f"report: {outcome.report_path}")
+    typer.echo(f"summary: {outcome.summary_path}")
+
+
+def _quiet_libraries() -> None:
+    """Keep the output to what the run found: library chatter goes to warnings level."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    for noise in ("Hint: Inferred schema contains integer", "The specified dataset source"):
+        warnings.filterwarnings("ignore", message=noise)
+
+
+def _option_errors(exc: object) -> str:
+    """pydantic errors as `--option: rule` (the config's fields are the options' names)."""
+    errors = exc.errors()  # type: ignore[attr-defined]
+    return "; ".join(
+        f"--{str(e['loc'][0]).replace('_', '-')}: {e['msg']}" if e["loc"] else e["msg"]
+        for e in errors)
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)

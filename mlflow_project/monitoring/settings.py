@@ -1,0 +1,41 @@
+"""Settings of the monitoring package, read once from environment variables (`TU_MONITOR_`).
+
+| variable | default | meaning |
+|---|---|---|
+| `TU_MONITOR_TEXT_COMPONENTS` | 30 | TruncatedSVD components of the text representation |
+| `TU_MONITOR_REFERENCE_MAX_ROWS` | 50000 | larger references are sampled down to this many rows |
+| `TU_MONITOR_SEED` | 0 | seed of the reference sample, the text split and the SVD |
+| `TU_MONITOR_OUT_ROOT` | `.run/monitoring` | where `--out` defaults to `<root>/<UTC timestamp>` |
+
+`TU_ARTIFACT_ROOT` (see `mlflow_project.settings`) decides where a new monitoring experiment
+keeps its artifacts on a local store, as for training.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from mlflow_project.monitoring.errors import BadArguments
+
+ENV_PREFIX = "TU_MONITOR_"
+
+
+class MonitorSettings(BaseSettings):
+    """Environment configuration of monitoring runs (the CLI options cover the rest)."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX)
+
+    text_components: int = Field(default=30, ge=2, le=200)
+    reference_max_rows: int = Field(default=50_000, ge=100)
+    seed: int = Field(default=0, ge=0)
+    out_root: str = Field(default=".run/monitoring", min_length=1)
+
+
+def get_monitor_settings() -> MonitorSettings:
+    """The settings from the environment; a bad value raises BadArguments naming the variable."""
+    try:
+        return MonitorSettings()
+    except ValidationError as exc:
+        raise BadArguments("; ".join(f"{ENV_PREFIX}{str(e['loc'][0]).upper()}: {e['msg']}"
+                                     for e in exc.errors())) from exc

@@ -1,0 +1,115 @@
+"""Per-variant figures of an A/B test from prediction-log records (pure).
+
+Predictions are attributed by `model_version`, which each server reports exactly (one revision =
+one model version); the role (production, challenger) is the version's role now. The `variant`
+field of a record is the role its revision was deployed in, which a promotion does not rewrite,
+so it is shown but never used for attribution.
+
+Rates and accuracy come with 95 % Wilson intervals: with a 10 % split the challenger's numbers
+rest on few predictions, and overlapping intervals mean the difference is not established yet.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+Z_95 = 1.959964
+
+
+@dataclass(frozen=True)
+class PredictionRecord:
+    """The fields of one prediction-log record that the analysis reads."""
+
+    timestamp: datetime
+    request_id: str
+    model_version: str
+    variant: str | None
+    urgency_probability: float
+    urgent: bool
+    latency_ms: float
+    ticket_id: str | None
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A confidence interval of a proportion."""
+
+    low: float
+    high: float
+
+
+@dataclass(frozen=True)
+class VariantFigures:
+    """What one model version did during the test."""
+
+    role: str
+    model_version: str
+    variants_reported: tuple[str, ...]
+    predictions: int
+    requests: int
+    share: float
+    urgent_rate: float
+    urgent_rate_ci: Interval
+    mean_score: float
+    latency_p50_ms: float
+    latency_p99_ms: float
+    labelled: int
+    accuracy: float | None
+    accuracy_ci: Interval | None
+
+
+def figures(records: Sequence[PredictionRecord], labels: Mapping[str, bool],
+            roles: Mapping[str, str]) -> list[VariantFigures]:
+    """One `VariantFigures` per model version in `records`, production first, then challenger.
+
+    `labels` maps ticket ids to the true urgency (delayed feedback); `roles` maps model versions
+    to their role now. Versions with no role are shown as `v<N>`.
+    """
+    by_version: dict[str, list[PredictionRecord]] = {}
+    for record in records:
+        by_version.setdefault(record.model_version, []).append(record)
+    order = {"production": 0, "challenger": 1}
+    result = [_figures_of(version, group, len(records), labels,
+                          roles.get(version, f"v{version}"))
+              for version, group in by_version.items()]
+    return sorted(result, key=lambda f: (order.get(f.role, 2), -int(f.model_version)))
+
+
+def _figures_of(version: str, group: Sequence[PredictionRecord], total: int,
+                labels: Mapping[str, bool], role: str) -> VariantFigures:
+    urgent = sum(record.urgent for record in group)
+    latencies = sorted({r.request_id: r.latency_ms for r in group}.values())  # one per request
+    judged = [record.urgent == labels[record.ticket_id] for record in group
+              if record.ticket_id is not None and record.ticket_id in labels]
+    correct = sum(judged)
+    return VariantFigures(
+        role=role, model_version=version,
+        variants_reported=tuple(sorted({r.variant for r in group if r.variant})),
+        predictions=len(group), requests=len(latencies), share=len(group) / total,
+        urgent_rate=urgent / len(group), urgent_rate_ci=wilson(urgent, len(group)),
+        mean_score=sum(r.urgency_probability for r in group) / len(group),
+        latency_p50_ms=percentile(latencies, 50), latency_p99_ms=percentile(latencies, 99),
+        labelled=len(judged), accuracy=correct / len(judged) if judged else None,
+        accuracy_ci=wilson(correct, len(judged)) if judged else None)
+
+
+def percentile(ordered: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile of an ascending, non-empty sequence."""
+    if not ordered:
+        raise ValueError("percentile of no values")
+    rank = max(1, math.ceil(q / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def wilson(successes: int, trials: int, z: float = Z_95) -> Interval:
+    """Wilson score interval of `successes` out of `trials` (trials > 0)."""
+    if trials <= 0:
+        raise ValueError("an interval needs at least one trial")
+    p = successes / trials
+    denominator = 1 + z * z / trials
+    centre = (p + z * z / (2 * trials)) / denominator
+    half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / denominator
+    return Interval(max(0.0, centre - half), min(1.0, centre + half))

@@ -1,0 +1,358 @@
+"""`registry-tools ab`: A/B test a challenger model version against production.
+
+Targets: `local` (default; a rehearsal on this machine: `ab up` first) or `cloudrun` (the
+`CLOUD_RUN_*` service, through traffic tags). Every change prints its plan; `--dry-run` prints it
+and stops. Exit codes: 0 done; 1 registry, Cloud Run or process error; 2 bad arguments or
+settings; 3 refused (the plan or the gate says no; the message says why and what to do).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from google.api_core.exceptions import GoogleAPICallError
+from mlflow import MlflowClient
+from mlflow.exceptions import MlflowException
+
+from local_stack.processes import StackError
+from mlflow_project.data.io import DataSourceError
+from mlflow_project.monitoring.errors import InputUnusable
+from mlflow_project.settings import ProjectSettings
+from mlflow_project.settings import get_settings as project_settings
+from registry_tools.ab import registry
+from registry_tools.ab.analysis import figures
+from registry_tools.ab.feedback import FeedbackError, read_feedback
+from registry_tools.ab.local.nginx import NginxError
+from registry_tools.ab.local.target import LocalTarget
+from registry_tools.ab.logs import read_log
+from registry_tools.ab.plan import (
+    Change,
+    PlanError,
+    Snapshot,
+    active_split,
+    describe,
+    plan_abort,
+    plan_promote,
+    plan_rollback,
+    plan_start,
+)
+from registry_tools.ab.report import figures_table, status_document, traffic_lines
+from registry_tools.ab.settings import AbSettings, TargetKind
+from registry_tools.ab.settings import load_settings as ab_settings
+from registry_tools.ab.targets import Target
+from registry_tools.cloudrun.settings import CloudRunSettings, SettingsError
+from registry_tools.cloudrun.settings import load_settings as cloud_run_settings
+from registry_tools.lock import LockTimeout
+from registry_tools.promotion import PromotionRefused
+from registry_tools.promotion import rollback as rollback_alias
+
+HELP = "\n\n".join(" ".join(paragraph.split()) for paragraph in (__doc__ or "").split("\n\n"))
+app = typer.Typer(help=HELP, no_args_is_help=True, add_completion=False)
+
+EXIT_ERROR, EXIT_USAGE, EXIT_REFUSED = 1, 2, 3
+
+TargetOption = Annotated[TargetKind | None, typer.Option(
+    "--target", help="local or cloudrun (default: AB_TARGET, else local)")]
+DryRunOption = Annotated[bool, typer.Option("--dry-run", help="print the plan, change nothing")]
+ReasonOption = Annotated[str, typer.Option(help="why; recorded in the registry")]
+ImageOption = Annotated[str | None, typer.Option(
+    help="cloudrun: image of a revision this deploys (default: the model version's image, "
+         "tag model-vN, built by make deploy)")]
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every command works with: settings, the registry client and the target."""
+
+    project: ProjectSettings
+    cloud: CloudRunSettings
+    client: MlflowClient
+    target: Target
+
+
+@app.command()
+def up() -> None:
+    """Local rehearsal only: serve @production behind nginx (a no-op for parts already up)."""
+    with _handled():
+        settings, cloud, project = ab_settings(), cloud_run_settings(), project_settings()
+        client = MlflowClient()
+        production = registry.require_production(registry.read_view(client, project.model_name))
+        target = _local(settings, cloud, project)
+        for name, started in target.up(production):
+            typer.echo(f"{name}: {'started' if started else 'already running'}")
+        typer.echo(f"{target.description}\n  send predictions to {target.urls()['service']}"
+                   "/predict; registry-tools ab status shows the split")
+
+
+@app.command()
+def down() -> None:
+    """Local rehearsal only: stop nginx and every server it started; state and logs stay."""
+    with _handled():
+        target = _local(ab_settings(), cloud_run_settings(), project_settings())
+        for name, stopped in target.down():
+            typer.echo(f"{name}: {'stopped' if stopped else 'not running'}")
+
+
+@app.command()
+def start(
+    version: Annotated[str, typer.Option(help="registry version to test (passed the gate)")],
+    percent: Annotated[int, typer.Option(help="share of traffic it gets, 1-99")],
+    reason: ReasonOption = "",
+    image: ImageOption = None,
+    target: TargetOption = None,
+    dry_run: DryRunOption = False,
+) -> None:
+    """Deploy VERSION as the challenger (if it has no revision yet) and give it PERCENT %."""
+    with _handled():
+        ctx = _context(target, image)
+        view = registry.read_view(ctx.client, ctx.project.model_name)
+        registry.check_candidate(view, version)
+        production = registry.require_production(view)
+        snapshot = ctx.target.snapshot()
+        change = plan_start(snapshot, version=version, percent=percent,
+                            production_version=production, name_for=ctx.target.new_revision_name)
+        _show(ctx, snapshot, change, f"registry: v{version} tagged as an experiment started at "
+                                     f"{percent}% ({reason or 'no reason given'})")
+        if dry_run:
+            return
+        ctx.target.apply(change)
+        registry.record_start(ctx.client, view.name, version, percent=percent,
+                              actor=ctx.project.actor, reason=reason)
+        typer.echo(f"A/B test running: v{version} gets {percent}%, v{production} the rest")
+
+
+@app.command()
+def promote(
+    reason: ReasonOption = "",
+    force: Annotated[bool, typer.Option(help="skip the gate (needs --reason)")] = False,
+    target: TargetOption = None,
+    dry_run: DryRunOption = False,
+) -> None:
+    """Make the challenger production: @production through the gate, then 100 % of traffic."""
+    with _handled():
+        ctx = _context(target)
+        snapshot = ctx.target.snapshot()
+        change, version = plan_promote(snapshot)
+        view = registry.read_view(ctx.client, ctx.project.model_name)
+        gate = "skipping the gate (forced)" if force else "through the gate"
+        _show(ctx, snapshot, change, f"registry: @production v{view.production} -> v{version} "
+                                     f"{gate}")
+        if dry_run:
+            return
+        reason = reason or ("" if force else "won its A/B test")  # --force needs a reason
+        moved = registry.promote_through_gate(ctx.client, view, version, actor=ctx.project.actor,
+                                              reason=reason, policy=ctx.project.gate_policy,
+                                              force=force)
+        try:
+            ctx.target.apply(change)
+        except Exception as exc:  # the registry moved: say so, and how to finish the job
+            _fail(f"@production is v{version} but the traffic change failed ({exc}); run "
+                  "registry-tools ab promote again to finish", EXIT_ERROR)
+        registry.record_end(ctx.client, view.name, version, outcome="promoted", reason=reason)
+        before = f"v{moved.previous_version}" if moved and moved.previous_version else "-"
+        typer.echo(f"promoted: @production {before} -> v{version}, 100% of traffic on v{version}")
+
+
+@app.command()
+def abort(
+    reason: ReasonOption = "",
+    target: TargetOption = None,
+    dry_run: DryRunOption = False,
+) -> None:
+    """End the A/B test: 100 % of traffic back to the production revision."""
+    with _handled():
+        ctx = _context(target)
+        snapshot = ctx.target.snapshot()
+        change, version = plan_abort(snapshot)
+        _show(ctx, snapshot, change, "registry: @production unchanged; the challenger's "
+                                     f"experiment recorded as aborted ({reason or 'no reason'})")
+        if dry_run:
+            return
+        ctx.target.apply(change)
+        if version is not None:
+            registry.record_end(ctx.client, ctx.project.model_name, version, outcome="aborted",
+                                reason=reason)
+        typer.echo("aborted: all traffic back on production")
+
+
+@app.command()
+def rollback(
+    reason: Annotated[str, typer.Option(help="why; recorded with the alias move")],
+    image: ImageOption = None,
+    target: TargetOption = None,
+    dry_run: DryRunOption = False,
+) -> None:
+    """Send all traffic back to the previous production version, then move @production back.
+
+    Traffic moves first: in an incident the users' fix must not wait for the registry.
+    """
+    with _handled():
+        ctx = _context(target, image)
+        view = registry.read_view(ctx.client, ctx.project.model_name)
+        snapshot = ctx.target.snapshot()
+        change = plan_rollback(snapshot, previous_version=view.previous,
+                               name_for=ctx.target.new_revision_name)
+        _show(ctx, snapshot, change, f"registry: @production v{view.production} -> "
+                                     f"v{view.previous} (rollback: {reason})")
+        if dry_run:
+            return
+        ctx.target.apply(change)
+        try:
+            rollback_alias(ctx.client, view.name, actor=ctx.project.actor, reason=reason)
+        except (MlflowException, PromotionRefused, LockTimeout) as exc:
+            _fail(f"traffic is back on v{view.previous} but @production could not follow "
+                  f"({exc}); run registry-tools rollback --reason '{reason}'", EXIT_ERROR)
+        typer.echo(f"rolled back: v{view.previous} serves all traffic and is @production")
+
+
+@app.command()
+def status(
+    logs: Annotated[str | None, typer.Option(
+        help="prediction logs (*.jsonl): a folder or a gs:// prefix (default: the local "
+             "rehearsal's logs)")] = None,
+    feedback: Annotated[str | None, typer.Option(
+        help="CSV ticket_id,urgent of tickets whose true urgency is known (path or gs://)")
+    ] = None,
+    since_option: Annotated[str, typer.Option(
+        "--since", help="'experiment' (the running A/B test's start), 'all', or an ISO-8601 "
+                        "time")] = "experiment",
+    target: TargetOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Traffic, tags and revisions, and per-variant figures from the prediction logs."""
+    with _handled():
+        ctx = _context(target)
+        view = registry.read_view(ctx.client, ctx.project.model_name)
+        snapshot = ctx.target.snapshot()
+        try:
+            split = active_split(snapshot)
+        except PlanError as exc:  # traffic ab did not make: still show it
+            typer.echo(f"warning: {exc}", err=True)
+            split = None
+        challenger = snapshot.version_of(split.challenger) if split else None
+        roles = {v: role for v, role in ((view.production, "production"),
+                                         (challenger, "challenger")) if v is not None}
+        start_at = _since(since_option, view.experiment_started.get(challenger or ""))
+        location = logs or ctx.target.default_logs()
+        if logs is None and location is not None and not Path(location).exists():
+            location = None  # the rehearsal has not served yet: nothing to analyse
+        rows, analysis = [], None
+        if location is not None:
+            parsed = read_log(location, start_at)
+            labels = read_feedback(feedback) if feedback else {}
+            rows = figures(parsed.records, labels, roles) if parsed.records else []
+            analysis = {"logs": location, "since": start_at.isoformat() if start_at else None,
+                        "files": parsed.files, "records": len(parsed.records),
+                        "malformed_lines": parsed.malformed, "labels": len(labels)}
+        registry_facts = {"model": view.name, "production": view.production,
+                          "previous": view.previous, "challenger": challenger,
+                          "split_percent": split.percent if split else None}
+        urls = ctx.target.urls()
+        if as_json:
+            typer.echo(_json(status_document(target=ctx.target.description, snapshot=snapshot,
+                                             urls=urls, registry=registry_facts,
+                                             analysis=analysis, rows=rows)))
+            return
+        _print_status(ctx, snapshot, urls, registry_facts, analysis, rows)
+
+
+def _print_status(ctx: Context, snapshot: Snapshot, urls: dict[str, str],
+                  facts: dict[str, Any], analysis: dict[str, Any] | None,
+                  rows: list[Any]) -> None:
+    typer.echo(ctx.target.description)
+    experiment = (f"A/B test: v{facts['challenger']} at {facts['split_percent']}%"
+                  if facts["challenger"] else "no A/B test running")
+    typer.echo(f"registry: {facts['model']} @production v{facts['production']} "
+               f"(previous: {facts['previous'] or '-'}); {experiment}")
+    for line in traffic_lines(snapshot, urls):
+        typer.echo(line)
+    if isinstance(ctx.target, LocalTarget):
+        for name, pid, healthy in ctx.target.processes():
+            state = "ready" if healthy else ("not ready" if pid else "stopped")
+            typer.echo(f"  process {name}: {state}" + (f" (pid {pid})" if pid else ""))
+    if analysis is None:
+        typer.echo("predictions: no logs to analyse (--logs: a folder or gs:// prefix of "
+                   "prediction logs)")
+        return
+    typer.echo(f"predictions since {analysis['since'] or 'the beginning'} in {analysis['logs']} "
+               f"({analysis['files']} files): {analysis['records']} records, "
+               f"{analysis['malformed_lines']} malformed lines skipped, labels for "
+               f"{analysis['labels']} tickets")
+    if rows:
+        typer.echo(figures_table(rows))
+
+
+def _context(kind: TargetKind | None, image: str | None = None) -> Context:
+    """Settings validated once, the registry client, and the chosen target."""
+    settings, cloud, project = ab_settings(), cloud_run_settings(), project_settings()
+    chosen = kind or settings.target
+    target: Target
+    if chosen is TargetKind.LOCAL:
+        target = _local(settings, cloud, project)
+    else:
+        from registry_tools.ab.cloudrun_target import CloudRunTarget  # loads the API client
+
+        target = CloudRunTarget(cloud, image=image)
+    return Context(project=project, cloud=cloud, client=MlflowClient(), target=target)
+
+
+def _local(settings: AbSettings, cloud: CloudRunSettings,
+           project: ProjectSettings) -> LocalTarget:
+    import mlflow
+
+    return LocalTarget(settings, service=cloud.service, model_name=project.model_name,
+                       tracking_uri=mlflow.get_tracking_uri())
+
+
+def _show(ctx: Context, snapshot: Snapshot, change: Change, registry_line: str) -> None:
+    typer.echo(f"{ctx.target.description}\nplan ({change.action}):")
+    for line in [*describe(snapshot, change), registry_line]:
+        typer.echo(f"  {line}")
+
+
+def _since(option: str, experiment_start: str | None) -> datetime | None:
+    if option == "all":
+        return None
+    text = experiment_start if option == "experiment" else option
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise SettingsError(f"--since must be 'experiment', 'all' or an ISO-8601 time "
+                            f"(got {option!r})") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _json(document: dict[str, Any]) -> str:
+    import json
+
+    return json.dumps(document, indent=2, default=str)
+
+
+@contextmanager
+def _handled() -> Iterator[None]:
+    """Turn the errors a person can act on into one line and an exit code."""
+    try:
+        yield
+    except (SettingsError, InputUnusable, FeedbackError, DataSourceError) as exc:
+        _fail(str(exc), EXIT_USAGE)
+    except (PlanError, PromotionRefused, LockTimeout) as exc:
+        _fail(f"refused: {exc}", EXIT_REFUSED)
+    except MlflowException as exc:
+        _fail(f"registry error: {exc.message}", EXIT_ERROR)
+    except GoogleAPICallError as exc:
+        _fail(f"Cloud Run API error: {exc.code} {exc.message}", EXIT_ERROR)
+    except (StackError, NginxError) as exc:
+        _fail(str(exc), EXIT_ERROR)
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)

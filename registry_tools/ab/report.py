@@ -1,0 +1,59 @@
+"""Text and JSON renderings of `ab status` (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict
+from typing import Any
+
+from registry_tools.ab.analysis import Interval, VariantFigures
+from registry_tools.ab.plan import Snapshot, format_routes
+
+COLUMNS = ("role", "version", "predictions", "share", "urgent rate [95% CI]", "mean score",
+           "p50 ms", "p99 ms", "labelled", "accuracy [95% CI]")
+
+
+def traffic_lines(snapshot: Snapshot, urls: Mapping[str, str]) -> list[str]:
+    """One line per route (revision, version, percent, tag, URL) and the service URL."""
+    lines = [f"service URL: {urls['service']}"] if "service" in urls else []
+    if not snapshot.routes:
+        return [*lines, "traffic: none (nothing deployed yet)"]
+    lines.append("traffic:")
+    for route in snapshot.routes:
+        url = urls.get(route.tag or "", "")
+        lines.append(f"  {format_routes([route], snapshot)}" + (f"  {url}" if url else ""))
+    return lines
+
+
+def figures_table(rows: Sequence[VariantFigures]) -> str:
+    """Fixed-width table of per-variant figures."""
+    cells = [[f.role, f.model_version, str(f.predictions), f"{f.share:.1%}",
+              f"{f.urgent_rate:.3f} {_interval(f.urgent_rate_ci)}", f"{f.mean_score:.3f}",
+              f"{f.latency_p50_ms:.1f}", f"{f.latency_p99_ms:.1f}", str(f.labelled),
+              "-" if f.accuracy is None or f.accuracy_ci is None
+              else f"{f.accuracy:.3f} {_interval(f.accuracy_ci)}"] for f in rows]
+    widths = [max([len(c), *(len(r[i]) for r in cells)]) for i, c in enumerate(COLUMNS)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(COLUMNS, widths, strict=True))]
+    lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in cells]
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def status_document(*, target: str, snapshot: Snapshot, urls: Mapping[str, str],
+                    registry: Mapping[str, Any], analysis: Mapping[str, Any] | None,
+                    rows: Sequence[VariantFigures]) -> dict[str, Any]:
+    """Everything `ab status --json` prints."""
+    return {
+        "target": target,
+        "service": snapshot.service,
+        "urls": dict(urls),
+        "traffic": [{"revision": r.revision, "model_version": snapshot.version_of(r.revision),
+                     "percent": r.percent, "tag": r.tag} for r in snapshot.routes],
+        "revisions": [asdict(r) for r in snapshot.revisions],
+        "registry": dict(registry),
+        "analysis": dict(analysis) if analysis is not None else None,
+        "variants": [asdict(f) for f in rows],
+    }
+
+
+def _interval(interval: Interval) -> str:
+    return f"[{interval.low:.3f}, {interval.high:.3f}]"

@@ -1,0 +1,36 @@
+"""What the A/B commands need from a target: read its traffic, apply a change, find its logs."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from registry_tools.ab.plan import Change, Snapshot
+
+
+class Target(Protocol):
+    """A place where revisions serve model versions and traffic is split between them."""
+
+    @property
+    def description(self) -> str:
+        """One line: which target, which service."""
+        ...
+
+    def snapshot(self) -> Snapshot:
+        """The current routes and revisions (a later `apply` is checked against this read)."""
+        ...
+
+    def new_revision_name(self, version: str) -> str:
+        """The name a revision deployed now for model `version` gets."""
+        ...
+
+    def apply(self, change: Change) -> None:
+        """Deploy `change.deploy` if set and route traffic as `change.routes` say; wait for it."""
+        ...
+
+    def urls(self) -> dict[str, str]:
+        """Where to reach the service (`service`) and each tagged revision (by tag)."""
+        ...
+
+    def default_logs(self) -> str | None:
+        """Where this target's prediction logs are, when it knows (the local rehearsal does)."""
+        ...

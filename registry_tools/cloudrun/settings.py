@@ -1,0 +1,64 @@
+"""Where the service runs on Google Cloud, read once from environment variables (`CLOUD_RUN_`).
+
+- `CLOUD_RUN_PROJECT` (`ml-model-480910`): Google Cloud project of the service and its images
+- `CLOUD_RUN_REGION` (`asia-south1`): region of the service and its Artifact Registry repository
+- `CLOUD_RUN_REPOSITORY` (`ticket-urgency-repo`): Artifact Registry repository of the image
+- `CLOUD_RUN_SERVICE` (`ticket-urgency-api`): Cloud Run service name (also the image name)
+- `CLOUD_RUN_BUCKET` (`ml-model-bucket-22`): bucket that keeps a record of every deployment
+- `CLOUD_RUN_API_ENDPOINT` (unset: Google's): Admin API endpoint; `http://127.0.0.1:PORT` talks
+  to a local fake, and no credentials are ever sent to an `http://` endpoint
+- `CLOUD_RUN_OPERATION_TIMEOUT` (`900`): seconds to wait for a service update (a new revision
+  must start and pass its startup probe first)
+
+The defaults are the roadmap's values and equal the substitution defaults of `cloudbuild.yaml`
+(`tests/deploy` checks that the two agree). Credentials are Google's Application Default
+Credentials: `gcloud auth application-default login` on a laptop, the build's or the workflow's
+service account elsewhere. None are ever read from this repository.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+NAME_PATTERN = r"^[a-z]([a-z0-9-]{0,47}[a-z0-9])?$"
+
+
+class SettingsError(ValueError):
+    """An environment variable holds a value these tools cannot work with."""
+
+
+class CloudRunSettings(BaseSettings):
+    """The Cloud Run service, its image repository and its deploy-record bucket."""
+
+    model_config = SettingsConfigDict(env_prefix="CLOUD_RUN_", env_ignore_empty=True,
+                                      frozen=True, extra="ignore")
+
+    project: str = Field(default="ml-model-480910", pattern=r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
+    region: str = Field(default="asia-south1", pattern=r"^[a-z]+-[a-z]+[0-9]+$")
+    repository: str = Field(default="ticket-urgency-repo", pattern=r"^[a-z][a-z0-9-]{0,62}$")
+    service: str = Field(default="ticket-urgency-api", pattern=NAME_PATTERN)
+    bucket: str = Field(default="ml-model-bucket-22",
+                        pattern=r"^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$")
+    api_endpoint: str | None = Field(default=None, pattern=r"^https?://[^\s/]+/?$")
+    operation_timeout: float = Field(default=900.0, gt=0, le=3600)
+
+    @property
+    def service_path(self) -> str:
+        """The service's resource name in the Admin API."""
+        return f"projects/{self.project}/locations/{self.region}/services/{self.service}"
+
+    @property
+    def image(self) -> str:
+        """The serving image's repository path in Artifact Registry (no tag)."""
+        return f"{self.region}-docker.pkg.dev/{self.project}/{self.repository}/{self.service}"
+
+
+def load_settings() -> CloudRunSettings:
+    """Read and validate the environment; a bad value raises `SettingsError` naming it."""
+    try:
+        return CloudRunSettings()
+    except ValidationError as exc:
+        lines = [f"CLOUD_RUN_{str(e['loc'][0]).upper()}={e.get('input')!r}: {e['msg']}"
+                 for e in exc.errors()]
+        raise SettingsError("invalid Cloud Run settings:\n  " + "\n  ".join(lines)) from None

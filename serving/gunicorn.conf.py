@@ -1,0 +1,73 @@
+# ruff: noqa: N999 - gunicorn looks for this conventional file name
+"""gunicorn settings for the prediction service: `gunicorn -c serving/gunicorn.conf.py`.
+
+Follows Cloud Run's guidance: one worker process per container (scale out with instances, not
+workers), threads for concurrency (`gthread`), no worker timeout (Cloud Run enforces the request
+timeout itself) and a graceful stop shorter than the 10 s Cloud Run waits after SIGTERM. The
+settings come from the same validated environment as the app (`serving.settings`); a bad value
+stops gunicorn before it binds, with one line per bad variable.
+
+The model is loaded in each worker after fork (no `preload_app`): the loader's retry thread and
+the prediction-log thread must live in the process that serves. With GUNICORN_WORKERS > 1,
+Prometheus multi-process mode is switched on so /metrics adds up every worker.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+from typing import Any
+
+from serving.settings import SettingsError, load_settings
+
+try:
+    _settings = load_settings()
+except SettingsError as exc:
+    print(exc, file=sys.stderr, flush=True)
+    raise SystemExit(2) from None
+
+wsgi_app = "serving.app:create_app()"
+bind = [f"{_settings.host}:{_settings.port}"]
+workers = _settings.gunicorn_workers
+threads = _settings.gunicorn_threads
+worker_class = "gthread"
+timeout = 0
+graceful_timeout = _settings.graceful_timeout_seconds
+keepalive = 5
+accesslog = None  # Cloud Run logs every request; the app exports request metrics
+errorlog = "-"
+loglevel = _settings.log_level.lower()
+control_socket_disable = True  # no runtime control channel in a container
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # heartbeat off the disk
+
+
+def on_starting(server: Any) -> None:
+    """Before any worker forks: give several workers a shared, empty metrics folder."""
+    if workers > 1:
+        folder = tempfile.mkdtemp(prefix="serving-prometheus-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+        server.log.info("prometheus multi-process mode: %s", folder)
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """In the master, when a worker died: drop its live gauges."""
+    from serving.metrics import mark_worker_dead
+
+    mark_worker_dead(worker.pid)
+
+
+def worker_exit(server: Any, worker: Any) -> None:
+    """In the worker, as it exits: flush the prediction log (nothing queued is lost)."""
+    from serving.app import close_app
+
+    if worker.wsgi is not None:
+        close_app(worker.wsgi)
+
+
+def on_exit(server: Any) -> None:
+    """When gunicorn stops: remove the metrics folder of multi-process mode."""
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if workers > 1 and folder:
+        shutil.rmtree(folder, ignore_errors=True)

@@ -1,0 +1,118 @@
+"""The prediction service's configuration: environment variables, validated once at start-up.
+
+Every variable is documented in `serving/README.md`. An empty variable counts as unset, so
+`API_KEYS=` in a compose file means "no keys". A bad value stops the process before it serves
+anything, with a message naming the variable and the rule it broke (never the value of a secret).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+MIN_API_KEY_CHARS = 16
+SECRET_FIELDS = frozenset({"api_keys"})
+
+
+class SettingsError(ValueError):
+    """One or more environment variables hold a value the service cannot run with."""
+
+
+class LogSink(StrEnum):
+    """Where prediction-log lines go, besides a file path."""
+
+    STDOUT = "stdout"
+    OFF = "off"
+
+
+class ServingSettings(BaseSettings):
+    """Everything the service reads from its environment (see `serving/README.md`)."""
+
+    model_config = SettingsConfigDict(case_sensitive=False, env_ignore_empty=True,
+                                      extra="ignore", frozen=True, protected_namespaces=())
+
+    model_uri: str = Field(default="models:/ticket_urgency@production", min_length=1)
+    host: str = Field(default="0.0.0.0", min_length=1)  # a container listens on every address
+    port: int = Field(default=8080, ge=1, le=65535)
+    api_keys: Annotated[tuple[SecretStr, ...], NoDecode] = ()
+    prediction_log: str = Field(default=LogSink.STDOUT.value, min_length=1)
+    variant: str = Field(default="production", pattern=r"^[a-z][a-z0-9-]{0,62}$")
+    max_body_bytes: int = Field(default=1_048_576, ge=1024, le=64 * 1_048_576)
+    max_batch_size: int = Field(default=100, ge=1, le=10_000)
+    max_title_chars: int = Field(default=500, ge=1)
+    max_description_chars: int = Field(default=20_000, ge=1)
+    model_retry_seconds: float = Field(default=30.0, gt=0, le=3600)
+    model_load_wait_seconds: float = Field(default=30.0, ge=0, le=3600)
+    gunicorn_workers: int = Field(default=1, ge=1, le=64)
+    gunicorn_threads: int = Field(default=4, ge=1, le=256)
+    graceful_timeout_seconds: int = Field(default=8, ge=1, le=3600)
+    log_level: str = Field(default="info", pattern=r"^(?i:debug|info|warning|error)$")
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: object) -> object:
+        """`API_KEYS` is a comma-separated list; each key is long and free of whitespace."""
+        if not isinstance(value, str):
+            return value
+        keys = tuple(key.strip() for key in value.split(","))
+        if any(not key for key in keys):
+            raise ValueError("must be comma-separated keys with no empty entry")
+        if any(len(key) < MIN_API_KEY_CHARS or any(c.isspace() for c in key) for key in keys):
+            raise ValueError(f"each key needs at least {MIN_API_KEY_CHARS} characters and no "
+                             "whitespace")
+        return keys
+
+    @field_validator("prediction_log")
+    @classmethod
+    def _writable_sink(cls, value: str) -> str:
+        """A file sink's folder must exist (or be creatable) before the first prediction."""
+        if value.lower() in {sink.value for sink in LogSink}:
+            return value.lower()
+        folder = Path(value) if _names_a_directory(value) else Path(value).parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ValueError(f"must be stdout, off, or a writable file or folder path ({exc})"
+                             ) from exc
+        return value
+
+    @property
+    def api_key_bytes(self) -> tuple[bytes, ...]:
+        """The configured keys as bytes, ready for constant-time comparison."""
+        return tuple(key.get_secret_value().encode() for key in self.api_keys)
+
+    @property
+    def auth_enabled(self) -> bool:
+        """Whether `/predict*` require a key."""
+        return bool(self.api_keys)
+
+    @property
+    def prediction_log_is_directory(self) -> bool:
+        """A folder sink gets one JSONL file per process; a file path is appended to as is."""
+        return _names_a_directory(self.prediction_log)
+
+
+def _names_a_directory(path: str) -> bool:
+    return path.endswith(("/", "\\")) or Path(path).is_dir()
+
+
+def load_settings() -> ServingSettings:
+    """Read and validate the environment; raise `SettingsError` naming each bad variable."""
+    try:
+        return ServingSettings()
+    except ValidationError as exc:
+        raise SettingsError(describe_errors(exc)) from None
+
+
+def describe_errors(exc: ValidationError) -> str:
+    """One line per bad variable: its name, the rule, and the value unless it is a secret."""
+    lines = ["invalid serving configuration:"]
+    for error in exc.errors():
+        field = str(error["loc"][0]) if error["loc"] else "settings"
+        shown = "" if field in SECRET_FIELDS else f"={error.get('input')!r}"
+        lines.append(f"  {field.upper()}{shown}: {error['msg']}")
+    return "\n".join(lines)

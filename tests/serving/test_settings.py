@@ -1,0 +1,80 @@
+"""Configuration: defaults, and a clear start-up error naming the variable for a bad value."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from serving.settings import ServingSettings, SettingsError, load_settings
+from tests.serving.conftest import BIN, REPO, ModelStore, free_port
+
+
+def test_defaults_follow_the_contract_and_cloud_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ServingSettings.model_fields:
+        monkeypatch.delenv(name.upper(), raising=False)
+    settings = load_settings()
+    assert settings.model_uri == "models:/ticket_urgency@production"
+    assert (settings.port, settings.host) == (8080, "0.0.0.0")
+    assert (settings.max_title_chars, settings.max_description_chars) == (500, 20_000)
+    assert (settings.prediction_log, settings.variant) == ("stdout", "production")
+    assert settings.gunicorn_workers == 1
+    assert not settings.auth_enabled
+
+
+def test_empty_variables_count_as_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("API_KEYS", "")
+    monkeypatch.setenv("MODEL_URI", "")
+    settings = load_settings()
+    assert not settings.auth_enabled
+    assert settings.model_uri == "models:/ticket_urgency@production"
+
+
+def test_api_keys_are_split_on_commas(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("API_KEYS", "first-key-0123456789, second-key-0123456789")
+    assert load_settings().api_key_bytes == (b"first-key-0123456789", b"second-key-0123456789")
+
+
+@pytest.mark.parametrize(("name", "value", "phrase"), [
+    ("PORT", "eighty", "valid integer"),
+    ("PORT", "70000", "less than or equal to 65535"),
+    ("MAX_BATCH_SIZE", "0", "greater than or equal to 1"),
+    ("MAX_BODY_BYTES", "10", "greater than or equal to 1024"),
+    ("VARIANT", "Prod Uction", "should match pattern"),
+    ("GUNICORN_WORKERS", "-1", "greater than or equal to 1"),
+    ("MODEL_RETRY_SECONDS", "0", "greater than 0"),
+    ("LOG_LEVEL", "loud", "should match pattern"),
+    ("PREDICTION_LOG", "/proc/forbidden/log.jsonl", "writable"),
+])
+def test_a_bad_value_names_the_variable(monkeypatch: pytest.MonkeyPatch, name: str, value: str,
+                                        phrase: str) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError) as error:
+        load_settings()
+    line = next(line for line in str(error.value).splitlines() if line.strip().startswith(name))
+    assert f"{name}={value!r}" in line
+    assert phrase in line
+
+
+@pytest.mark.parametrize("keys", ["short", "good-key-0123456789,", "has space 0123456789"])
+def test_a_bad_api_key_is_refused_without_echoing_it(monkeypatch: pytest.MonkeyPatch,
+                                                     keys: str) -> None:
+    monkeypatch.setenv("API_KEYS", keys)
+    with pytest.raises(SettingsError) as error:
+        load_settings()
+    assert "API_KEYS:" in str(error.value)
+    assert keys.split(",")[0] not in str(error.value)
+
+
+@pytest.mark.integration
+def test_gunicorn_refuses_to_start_on_a_bad_value(model_store: ModelStore) -> None:
+    env = {**model_store.env(), "PORT": str(free_port()), "MAX_BATCH_SIZE": "lots",
+           "API_KEYS": "tiny"}
+    result = subprocess.run([str(BIN / "gunicorn"), "-c", "serving/gunicorn.conf.py"], cwd=REPO,
+                            env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 2
+    assert "invalid serving configuration" in result.stderr
+    assert "MAX_BATCH_SIZE='lots'" in result.stderr
+    assert "API_KEYS:" in result.stderr
+    assert "tiny" not in result.stderr
+    assert "Traceback" not in result.stderr
