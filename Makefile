@@ -19,6 +19,7 @@ MODEL_URI ?= models:/ticket_urgency@production
 DEMO_DIR ?= .demo
 DEMO_ROWS ?= 5000
 DEMO_SEED ?= 42
+DEMO_PORT ?= 8765
 DEMO_DATA := $(DEMO_DIR)/tickets.csv
 DATA ?= $(DEMO_DATA)
 PYTEST_ARGS ?=
@@ -48,7 +49,7 @@ system-deps: ## install the Debian tools the tests use ($(SYSTEM_TOOLS)) when mi
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	else echo "warning: missing $$missing; install it (e.g. sudo apt-get install $$missing), or the tests that need it will skip"; fi
 
-demo: install ## the whole loop on the embedded default: data, train, gate, promote, predict
+demo: install ## the whole loop on the embedded default: data, train, gate, promote, serve, predict
 	@mkdir -p .mlflow
 	ticket-urgency generate --rows $(DEMO_ROWS) --seed $(DEMO_SEED) --out $(DEMO_DATA)
 	ticket-urgency ensure-experiment --name $(EXPERIMENT)
@@ -58,6 +59,14 @@ demo: install ## the whole loop on the embedded default: data, train, gate, prom
 	registry-tools status
 	@echo "--- predictions from $(MODEL_URI), loaded in a fresh process:"
 	ticket-urgency predict --model-uri $(MODEL_URI)
+	@echo "--- the same model served by gunicorn on 127.0.0.1:$(DEMO_PORT), asked over HTTP:"
+	@mkdir -p .run/serving
+	@MODEL_URI=$(MODEL_URI) PORT=$(DEMO_PORT) HOST=127.0.0.1 \
+	  PREDICTION_LOG=$(abspath .run/serving/predictions)/ \
+	  $(BIN)/gunicorn -c serving/gunicorn.conf.py > .run/serving/demo.log 2>&1 & server=$$!; \
+	  trap 'kill $$server 2>/dev/null; wait $$server 2>/dev/null' EXIT; \
+	  ticket-urgency predict --url http://127.0.0.1:$(DEMO_PORT) --wait 90 \
+	  || { echo "the service failed; its log:"; tail -20 .run/serving/demo.log; exit 1; }
 	@case "$(MLFLOW_TRACKING_URI)" in \
 	  http*) echo "--- browse runs and versions: open $(MLFLOW_TRACKING_URI)";; \
 	  *) echo "--- browse runs and versions: $(BIN)/mlflow ui --backend-store-uri $(MLFLOW_TRACKING_URI) --port 5000";; \

@@ -12,12 +12,15 @@ import logging
 import sys
 import warnings
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from pydantic import ValidationError
 
 from mlflow_project.monitoring.cli import monitor
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
 
@@ -183,20 +186,33 @@ app.command("monitor")(monitor)
 
 @app.command()
 def predict(
-    model_uri: Annotated[str, typer.Option(help="e.g. models:/ticket_urgency@production")],
+    model_uri: Annotated[str, typer.Option(help="e.g. models:/ticket_urgency@production")]
+    = "models:/ticket_urgency@production",
     data: Annotated[Path | None, typer.Option(help="CSV/Parquet of tickets; default: examples")]
     = None,
+    url: Annotated[str | None, typer.Option(
+        help="ask a running prediction service (e.g. http://127.0.0.1:8080) instead of "
+             "loading the model here")] = None,
+    wait: Annotated[float, typer.Option(help="with --url: seconds to wait for /ready")] = 60.0,
 ) -> None:
-    """Load a model in this process and print one JSON line of prediction per ticket."""
+    """Print one JSON line of prediction per ticket, from a model loaded here or a service."""
+    from mlflow_project.data.io import read_table
+    from mlflow_project.training.packaging import INPUT_EXAMPLE
+
+    tickets = read_table(str(data))[0] if data else INPUT_EXAMPLE
+    records = tickets.to_dict(orient="records")
+    answers = _ask_service(url, records, wait) if url else _predict_here(model_uri, tickets)
+    for ticket, answer in zip(records, answers, strict=True):
+        typer.echo(json.dumps({"title": ticket.get("title"), **answer}))
+
+
+def _predict_here(model_uri: str, tickets: pd.DataFrame) -> list[dict[str, object]]:
     import mlflow.pyfunc
     from mlflow import MlflowClient
     from mlflow.exceptions import MlflowException
 
-    from mlflow_project.data.io import read_table
     from mlflow_project.registry.store import resolve_version
-    from mlflow_project.training.packaging import INPUT_EXAMPLE
 
-    tickets = read_table(str(data))[0] if data else INPUT_EXAMPLE
     try:
         model = mlflow.pyfunc.load_model(model_uri)
     except MlflowException as exc:
@@ -204,11 +220,41 @@ def predict(
     resolved = resolve_version(MlflowClient(), model_uri)
     version = f"{resolved.name} v{resolved.version}" if resolved else model_uri
     predictions = model.predict(tickets)
-    for ticket, (_, row) in zip(tickets.to_dict(orient="records"), predictions.iterrows(),
-                                strict=True):
-        typer.echo(json.dumps({"title": ticket.get("title"),
-                               "urgency_probability": round(float(row["urgency_probability"]), 4),
-                               "urgent": int(row["urgent"]), "model": version}))
+    return [{"urgency_probability": round(float(p), 4), "urgent": int(u), "model": version}
+            for p, u in zip(predictions["urgency_probability"], predictions["urgent"],
+                            strict=True)]
+
+
+def _ask_service(url: str, tickets: list[dict[Any, Any]],
+                 wait: float) -> list[dict[str, object]]:
+    """POST the tickets to a running service's /predict/batch once its /ready says yes."""
+    import time
+    import urllib.error
+    import urllib.request
+
+    base = url.rstrip("/")
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            with urllib.request.urlopen(f"{base}/ready", timeout=5):
+                break
+        except (urllib.error.URLError, OSError) as exc:
+            if time.monotonic() > deadline:
+                _fail(f"{base} was not ready within {wait:.0f} s: {exc}", 1)
+            time.sleep(0.5)
+    fields = ("ticket_id", "title", "description", "source", "customer_tier")
+    body = json.dumps({"tickets": [{k: t[k] for k in fields if t.get(k) is not None}
+                                   for t in tickets]}).encode()
+    request = urllib.request.Request(f"{base}/predict/batch", data=body, method="POST",
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            answer = json.load(response)
+    except urllib.error.HTTPError as exc:
+        _fail(f"{base} answered {exc.code}: {exc.read().decode(errors='replace')}", 1)
+    model = f"{answer['model_name']} v{answer['model_version']} ({answer['variant']}, over HTTP)"
+    return [{"urgency_probability": round(float(p["urgency_probability"]), 4),
+             "urgent": int(p["urgent"]), "model": model} for p in answer["predictions"]]
 
 
 def _fail(message: str, code: int) -> NoReturn:
