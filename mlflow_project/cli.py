@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 import typer
 from pydantic import ValidationError
 
+from mlflow_project.batch.cli import batch_predict
 from mlflow_project.monitoring.cli import monitor
 
 if TYPE_CHECKING:
@@ -182,6 +183,7 @@ def ensure_experiment_command(
 
 
 app.command("monitor")(monitor)
+app.command("batch-predict")(batch_predict)
 
 
 @app.command()

@@ -1,0 +1,211 @@
+"""`make deploy-batch`: build the batch image and apply the Cloud Run Job, or print what that runs.
+
+    python deploy/batch/deploy.py [--dry-run]
+
+Two commands: `gcloud builds submit` (deploy/batch/cloudbuild.yaml builds and pushes the image)
+and `gcloud run jobs replace` with deploy/batch/job.yaml rendered to build/deploy-batch/job.yaml.
+`--dry-run` prints the rendered job definition and both commands, and runs nothing.
+
+Settings (environment variables; the project, region and repository are the serving deploy's):
+
+| variable | default | meaning |
+|---|---|---|
+| `CLOUD_RUN_PROJECT` | `ml-model-480910` | Google Cloud project |
+| `CLOUD_RUN_REGION` | `asia-south1` | region of the job and of the Artifact Registry repository |
+| `CLOUD_RUN_REPOSITORY` | `ticket-urgency-repo` | Artifact Registry repository of the image |
+| `CLOUD_RUN_BUCKET` | `ml-model-bucket-22` | bucket of the default input and output |
+| `BATCH_JOB` | `ticket-urgency-batch` | Cloud Run Job name, also the image name |
+| `BATCH_IMAGE_TAG` | `latest` | image tag; CI passes the commit (`$(git rev-parse --short HEAD)`) |
+| `BATCH_INPUT` | `gs://BUCKET/batch/input/tickets.parquet` | tickets to score |
+| `BATCH_OUTPUT` | `gs://BUCKET/batch/output/predictions.parquet` | predictions (+ rejects) |
+| `BATCH_MODEL_URI` | `models:/ticket_urgency@production` | resolved to a version at each run |
+| `BATCH_CHUNK_SIZE` | `50000` | rows per chunk |
+| `BATCH_MAX_REJECT_SHARE` | `0.05` | refuse a batch with more broken rows |
+| `BATCH_CPU` / `BATCH_MEMORY` | `1` / `2Gi` | task resources (the job is single-threaded) |
+| `BATCH_TASK_TIMEOUT` | `3600` | seconds one task may run |
+| `BATCH_MAX_RETRIES` | `1` | retries of a failed task |
+| `BATCH_SERVICE_ACCOUNT` | `JOB@PROJECT.iam.gserviceaccount.com` | the job's identity |
+| `MLFLOW_TRACKING_URI` | (required for a real deploy) | the tracking server, `http(s)://...` |
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from string import Template
+from typing import Any
+
+import yaml
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))  # run as a script: make registry_tools importable
+
+from registry_tools.cloudrun.settings import CloudRunSettings, load_settings  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+JOB_TEMPLATE = HERE / "job.yaml"
+BUILD_CONFIG = "deploy/batch/cloudbuild.yaml"
+IGNORE_FILE = "deploy/gcloudignore"
+RENDERED = "build/deploy-batch/job.yaml"
+EXIT_REFUSED = 2
+
+
+class DeployError(ValueError):
+    """The deploy cannot go ahead as configured; the message says why."""
+
+
+class BatchJobSettings(BaseSettings):
+    """The batch job's own settings (`BATCH_*`); see the module docstring for each."""
+
+    model_config = SettingsConfigDict(env_prefix="BATCH_", env_ignore_empty=True, frozen=True,
+                                      extra="ignore", protected_namespaces=())
+
+    job: str = Field(default="ticket-urgency-batch", pattern=r"^[a-z]([a-z0-9-]{0,47}[a-z0-9])?$")
+    image_tag: str = Field(default="latest", pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+    input: str | None = Field(default=None, pattern=r"^gs://[^/]+/.+\.(csv|parquet)$")
+    output: str | None = Field(default=None, pattern=r"^gs://[^/]+/.+\.(csv|parquet)$")
+    model_uri: str = Field(default="models:/ticket_urgency@production", min_length=1)
+    chunk_size: int = Field(default=50_000, ge=1)
+    max_reject_share: float = Field(default=0.05, ge=0.0, le=1.0)
+    cpu: str = Field(default="1", pattern=r"^[0-9]+(m)?$")
+    memory: str = Field(default="2Gi", pattern=r"^[0-9]+(Mi|Gi)$")
+    task_timeout: int = Field(default=3600, ge=1, le=604_800)
+    max_retries: int = Field(default=1, ge=0, le=10)
+    service_account: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+$")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a deploy does: the job definition it applies and the commands it runs."""
+
+    job: dict[str, Any]
+    commands: list[list[str]]
+    execute_hint: list[str]
+
+
+def template_values(cloud: CloudRunSettings, batch: BatchJobSettings,
+                    tracking_uri: str) -> dict[str, str | int]:
+    """Every `${NAME}` of job.yaml, with this deploy's value."""
+    bucket = f"gs://{cloud.bucket}/batch"
+    return {
+        "JOB": batch.job, "REGION": cloud.region,
+        "IMAGE": (f"{cloud.region}-docker.pkg.dev/{cloud.project}/{cloud.repository}/"
+                  f"{batch.job}:{batch.image_tag}"),
+        "SERVICE_ACCOUNT": (batch.service_account
+                            or f"{batch.job}@{cloud.project}.iam.gserviceaccount.com"),
+        "TASK_TIMEOUT": batch.task_timeout, "MAX_RETRIES": batch.max_retries,
+        "INPUT": batch.input or f"{bucket}/input/tickets.parquet",
+        "OUTPUT": batch.output or f"{bucket}/output/predictions.parquet",
+        "MODEL_URI": batch.model_uri, "CHUNK_SIZE": batch.chunk_size,
+        "MAX_REJECT_SHARE": str(batch.max_reject_share),
+        "MLFLOW_TRACKING_URI": tracking_uri, "CPU": batch.cpu, "MEMORY": batch.memory,
+    }
+
+
+def render(node: Any, values: Mapping[str, str | int]) -> Any:
+    """Fill `${NAME}` placeholders in every string of a parsed YAML document.
+
+    A string that is one placeholder takes the value's type (so `maxRetries: ${MAX_RETRIES}`
+    stays an integer); a placeholder inside a longer string is text. An unknown name fails.
+    """
+    if isinstance(node, dict):
+        return {key: render(value, values) for key, value in node.items()}
+    if isinstance(node, list):
+        return [render(item, values) for item in node]
+    if not isinstance(node, str):
+        return node
+    whole = node.strip()
+    if whole.startswith("${") and whole.endswith("}") and whole[2:-1] in values:
+        return values[whole[2:-1]]
+    try:
+        return Template(node).substitute({k: str(v) for k, v in values.items()})
+    except KeyError as exc:
+        raise DeployError(f"{JOB_TEMPLATE.name} uses ${{{exc.args[0]}}}, "
+                          "which is not a setting") from exc
+
+
+def plan(cloud: CloudRunSettings, batch: BatchJobSettings, tracking_uri: str) -> Plan:
+    """The rendered job and the two commands that build the image and apply the job."""
+    values = template_values(cloud, batch, tracking_uri)
+    job = render(yaml.safe_load(JOB_TEMPLATE.read_text(encoding="utf-8")), values)
+    where = [f"--project={cloud.project}", f"--region={cloud.region}"]
+    return Plan(
+        job=job,
+        commands=[
+            ["gcloud", "builds", "submit", *where, f"--config={BUILD_CONFIG}",
+             f"--ignore-file={IGNORE_FILE}", f"--substitutions=_IMAGE={values['IMAGE']}", "."],
+            ["gcloud", "run", "jobs", "replace", RENDERED, *where],
+        ],
+        execute_hint=["gcloud", "run", "jobs", "execute", batch.job, *where, "--wait"],
+    )
+
+
+def describe(deploy: Plan) -> str:
+    """The dry run's text: the job definition as applied, then every command."""
+    return "\n".join([
+        f"# {RENDERED} (deploy/batch/job.yaml rendered), applied by the second command:",
+        yaml.safe_dump(deploy.job, sort_keys=False).rstrip(),
+        "# commands, in order:",
+        *(shlex.join(command) for command in deploy.commands),
+        f"# then run the job with: {shlex.join(deploy.execute_hint)}",
+    ])
+
+
+def load_plan(tracking_uri: str) -> Plan:
+    """Settings from the environment, validated, turned into a plan."""
+    try:
+        batch = BatchJobSettings()
+    except ValidationError as exc:
+        lines = [f"BATCH_{str(e['loc'][0]).upper()}={e.get('input')!r}: {e['msg']}"
+                 for e in exc.errors()]
+        raise DeployError("invalid batch job settings:\n  " + "\n  ".join(lines)) from None
+    return plan(load_settings(), batch, tracking_uri)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Deploy (or print the deploy); exit 2 with a message when it cannot go ahead."""
+    parser = argparse.ArgumentParser(prog="deploy/batch/deploy.py", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--dry-run", action="store_true", help="print, run nothing")
+    args = parser.parse_args(argv)
+    tracking_uri = os.environ.get("MLFLOW_TRACKING_URI", "")
+    remote = tracking_uri.startswith(("http://", "https://"))
+    try:
+        deploy = load_plan(tracking_uri)
+        if args.dry_run:
+            if not remote:
+                print(f"warning: MLFLOW_TRACKING_URI={tracking_uri!r} is not a tracking server "
+                      "the job can reach; a real deploy refuses it", file=sys.stderr)
+            print(describe(deploy))
+            return 0
+        if not remote:
+            raise DeployError("MLFLOW_TRACKING_URI must be the tracking server's http(s) URL "
+                              f"(got {tracking_uri!r}): a Cloud Run Job cannot read a local store")
+        if shutil.which("gcloud") is None:
+            raise DeployError("gcloud is not installed (https://cloud.google.com/sdk)")
+    except (DeployError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
+    rendered = REPO / RENDERED
+    rendered.parent.mkdir(parents=True, exist_ok=True)
+    rendered.write_text(yaml.safe_dump(deploy.job, sort_keys=False), encoding="utf-8")
+    for command in deploy.commands:
+        print("+ " + shlex.join(command), flush=True)
+        code = subprocess.run(command, cwd=REPO, check=False).returncode
+        if code:
+            return code
+    print(f"deployed; run it with: {shlex.join(deploy.execute_hint)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
