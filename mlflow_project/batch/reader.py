@@ -85,11 +85,11 @@ def _open_binary(uri: str) -> Iterator[IO[bytes]]:
 
 @contextmanager
 def _open_gcs(uri: str) -> Iterator[IO[bytes]]:
-    from mlflow_project.data.io import _gcs_client
+    from mlflow_project.data.io import gcs_client
 
     bucket, name = split_gcs_uri(uri)
     try:
-        blob = _gcs_client().bucket(bucket).get_blob(name)  # loads size and generation
+        blob = gcs_client().bucket(bucket).get_blob(name)  # loads size and generation
     except gexc.GoogleAPICallError as exc:
         raise DataSourceError(f"{uri}: cannot read from GCS: {exc.message}") from exc
     if blob is None:

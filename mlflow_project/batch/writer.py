@@ -64,11 +64,11 @@ class StagedTable:
     def _upload(self) -> None:
         from google.api_core import exceptions as gexc
 
-        from mlflow_project.data.io import _gcs_client
+        from mlflow_project.data.io import gcs_client
 
         bucket, name = split_gcs_uri(self.uri)
         try:
-            _gcs_client().bucket(bucket).blob(name).upload_from_filename(str(self._path))
+            gcs_client().bucket(bucket).blob(name).upload_from_filename(str(self._path))
         except gexc.GoogleAPICallError as exc:
             raise OutputUnwritable(f"{self.uri}: cannot upload to GCS: {exc.message}") from exc
         self._path.unlink()

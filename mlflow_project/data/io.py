@@ -70,7 +70,7 @@ def write_bytes(payload: bytes, uri: str) -> None:
     """Write bytes to a local path or `gs://` URI so that a reader never sees half a file."""
     if uri.startswith("gs://"):
         bucket, name = split_gcs_uri(uri)
-        _gcs_client().bucket(bucket).blob(name).upload_from_string(payload)
+        gcs_client().bucket(bucket).blob(name).upload_from_string(payload)
         return
     target = Path(uri)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -115,14 +115,14 @@ def _read_gcs(uri: str) -> bytes:
 
     bucket, name = split_gcs_uri(uri)
     try:
-        return bytes(_gcs_client().bucket(bucket).blob(name).download_as_bytes())
+        return bytes(gcs_client().bucket(bucket).blob(name).download_as_bytes())
     except gexc.NotFound as exc:
         raise DataSourceError(f"{uri}: no such object") from exc
     except gexc.GoogleAPICallError as exc:
         raise DataSourceError(f"{uri}: cannot read from GCS: {exc.message}") from exc
 
 
-def _gcs_client() -> storage.Client:
+def gcs_client() -> storage.Client:
     """A storage client; anonymous when talking to a local emulator (STORAGE_EMULATOR_HOST)."""
     from google.auth.credentials import AnonymousCredentials
     from google.cloud import storage

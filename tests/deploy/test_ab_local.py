@@ -160,17 +160,23 @@ def test_a_20_percent_split_sends_a_fifth_to_the_challenger_and_attributes_exact
     assert roles == {"production": "1", "challenger": "2"}
 
 
+def assert_served_throughout_then_only(answers: list[Answer], done: float, *,
+                                       version: str) -> None:
+    """Every request during the change succeeded, and after it only `version` answered."""
+    assert answers
+    assert all(a.status == 200 for a in answers), Counter(a.status for a in answers)
+    later = after(answers, done)
+    assert later
+    assert {a.model_version for a in later} == {version}
+
+
 def test_abort_returns_all_traffic_to_production_without_a_failed_request(
         rehearsal: Rehearsal) -> None:
     with traffic_during(rehearsal) as answers:
         aborted = ab("abort", "--reason", "rehearsal")
         done = time.monotonic()
     assert aborted.exit_code == 0, aborted.output
-    assert answers
-    assert all(a.status == 200 for a in answers), Counter(a.status for a in answers)
-    later = after(answers, done)
-    assert later
-    assert {a.model_version for a in later} == {"1"}
+    assert_served_throughout_then_only(answers, done, version="1")
     assert rehearsal.registry.production() == "1"
     assert rehearsal.registry.tags("2")["ab.outcome"] == "aborted"
 
@@ -182,11 +188,7 @@ def test_promote_moves_alias_and_all_traffic_without_a_failed_request(
         promoted = ab("promote", "--reason", "rehearsal")
         done = time.monotonic()
     assert promoted.exit_code == 0, promoted.output
-    assert answers
-    assert all(a.status == 200 for a in answers), Counter(a.status for a in answers)
-    later = after(answers, done)
-    assert later
-    assert {a.model_version for a in later} == {"2"}
+    assert_served_throughout_then_only(answers, done, version="2")
     assert rehearsal.registry.production() == "2"
 
 
@@ -196,11 +198,7 @@ def test_rollback_returns_to_the_previous_version_without_a_failed_request(
         rolled_back = ab("rollback", "--reason", "rehearsal")
         done = time.monotonic()
     assert rolled_back.exit_code == 0, rolled_back.output
-    assert answers
-    assert all(a.status == 200 for a in answers), Counter(a.status for a in answers)
-    later = after(answers, done)
-    assert later
-    assert {a.model_version for a in later} == {"1"}
+    assert_served_throughout_then_only(answers, done, version="1")
     assert rehearsal.registry.production() == "1"
 
 

@@ -216,7 +216,7 @@ def test_local_read_does_not_touch_gcs(tmp_path: Path, tickets: pd.DataFrame,
     def no_gcs() -> None:
         raise AssertionError("a local path must not create a GCS client")
 
-    monkeypatch.setattr(data_io, "_gcs_client", no_gcs)
+    monkeypatch.setattr(data_io, "gcs_client", no_gcs)
     target = tmp_path / "tickets.csv"
     write_table(tickets, str(target))
     frame, _ = read_table(str(target))
