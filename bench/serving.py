@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import shutil
 import statistics
 import subprocess
 import sys
@@ -36,14 +35,15 @@ from serving_support import (
     TICKET,
     Server,
     WrkResult,
-    bake,
-    ensure_model,
     free_port,
     run_wrk,
     tracking_env,
+    trained_and_baked,
+    wrk_missing,
 )
 
 MODEL_URI = "models:/ticket_urgency@production"
+HANDLE_FRAMES = ("ThreadWorker.handle (", "BufferingWorker.handle (")
 
 
 def servers(store: Path, baked: Path, logs: Path) -> list[Server]:
@@ -125,15 +125,16 @@ def log_overhead(off: Server, on: Server, rounds: int,
 def profile_summary(raw: Path) -> tuple[float, list[tuple[str, float]]]:
     """The model's share of request-handling samples, and the top functions by inclusive share.
 
-    Only stacks inside gunicorn's `ThreadWorker.handle` (parse, app, write) count: the poller
-    and idle pool threads are not request time.
+    Only stacks inside the worker's `handle` (gthread's `ThreadWorker`, or the service's
+    `BufferingWorker`: app and write) count: the poller and idle pool threads are not request
+    time.
     """
     inclusive: Counter[str] = Counter()
     total = 0
     for line in raw.read_text().splitlines():
         stack, count = line.rsplit(" ", 1)
         frames = {re.sub(r":\d+\)", ")", frame) for frame in stack.split(";")}
-        if not any(f.startswith("ThreadWorker.handle (") for f in frames):
+        if not any(f.startswith(HANDLE_FRAMES) for f in frames):
             continue
         total += int(count)
         inclusive.update(dict.fromkeys(frames, int(count)))
@@ -175,17 +176,13 @@ def main() -> int:
     parser.add_argument("--log-rounds", type=int, default=3,
                         help="alternating log off/on runs for the log's overhead (0: skip)")
     args = parser.parse_args()
-    if shutil.which("wrk") is None:
-        print("wrk is missing: apt-get install wrk", file=sys.stderr)
+    if wrk_missing():
         return 2
     if args.profile and not (BIN / "py-spy").exists():
         print("py-spy is missing: pip install py-spy", file=sys.stderr)
         return 2
     with tempfile.TemporaryDirectory() as tmp:
-        store = args.store or Path(tmp) / "store"
-        ensure_model(store)
-        baked = Path(tmp) / "baked"
-        bake(store, baked)
+        store, baked = trained_and_baked(Path(tmp), args.store)
         logs = Path(tmp) / "logs"
         logs.mkdir()
         results = {}

@@ -16,6 +16,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from redaction import redact
 from serving.model_loader import REGISTRY_RECORD, RegistryRecord, resolve
 
 
@@ -51,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         record = bake(args.model_uri, args.out)
     except Exception as exc:  # a CLI: report any failure as one line and a non-zero exit
-        print(f"error: cannot bake {args.model_uri}: {exc}", file=sys.stderr)
+        print(redact(f"error: cannot bake {args.model_uri}: {exc}"), file=sys.stderr)
         return 1
     print(record.version)
     return 0

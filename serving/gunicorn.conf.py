@@ -2,8 +2,10 @@
 """gunicorn settings for the prediction service: `gunicorn -c serving/gunicorn.conf.py`.
 
 Follows Cloud Run's guidance: one worker process per container (scale out with instances, not
-workers), threads for concurrency (`gthread`), no worker timeout (Cloud Run enforces the request
-timeout itself) and a graceful stop shorter than the 10 s Cloud Run waits after SIGTERM. The
+workers), threads for concurrency (`gthread`, as `serving.worker.BufferingWorker`: a thread only
+ever sees a complete request, so slow clients cannot hold the threads), no worker timeout (Cloud
+Run enforces the request timeout itself; CLIENT_TIMEOUT_SECONDS bounds how long a client may take
+to send a request) and a graceful stop shorter than the 10 s Cloud Run waits after SIGTERM. The
 settings come from the same validated environment as the app (`serving.settings`); a bad value
 stops gunicorn before it binds, with one line per bad variable.
 
@@ -32,7 +34,7 @@ wsgi_app = "serving.app:create_app()"
 bind = [f"{_settings.host}:{_settings.port}"]
 workers = _settings.gunicorn_workers
 threads = _settings.gunicorn_threads
-worker_class = "gthread"
+worker_class = "serving.worker.BufferingWorker"
 timeout = 0
 graceful_timeout = _settings.graceful_timeout_seconds
 keepalive = 5

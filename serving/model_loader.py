@@ -28,6 +28,7 @@ from typing import Literal, Protocol, cast
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from redaction import redact
 from serving.requirements_check import unmet_requirements
 
 log = logging.getLogger(__name__)
@@ -186,7 +187,8 @@ class ModelHolder:
     loaded, while a registry that hangs cannot keep the worker from answering `/health`. A failed
     attempt leaves the process up and not ready (so Cloud Run does not crash-loop it) and logs
     which URI failed and why; the thread retries every `retry_seconds` and stops after the first
-    success, because one server serves one model version for its whole life.
+    success, because one server serves one model version for its whole life. The URI and every
+    reason are reported with credentials masked (`redaction.redact`): `/ready` is unauthenticated.
     """
 
     def __init__(self, model_uri: str, retry_seconds: float,
@@ -194,12 +196,13 @@ class ModelHolder:
                  on_loaded: Callable[[LoadedModel], None] | None = None,
                  on_failure: Callable[[], None] | None = None) -> None:
         self.model_uri = model_uri
+        self.shown_uri = redact(model_uri)
         self.retry_seconds = retry_seconds
         self._loader = loader
         self._on_loaded = on_loaded
         self._on_failure = on_failure
         self._current: LoadedModel | None = None
-        self._reason = f"still loading {model_uri}"
+        self._reason = f"still loading {self.shown_uri}"
         self._stop = threading.Event()
         self._first_attempt = threading.Event()
 
@@ -218,7 +221,8 @@ class ModelHolder:
         threading.Thread(target=self._load_until_loaded, name="model-loader", daemon=True).start()
         if not self._first_attempt.wait(wait_seconds):
             log.warning("model still loading from %s after %gs: /ready answers 503 until it "
-                        "loads", self.model_uri, wait_seconds, extra={"model_uri": self.model_uri})
+                        "loads", self.shown_uri, wait_seconds,
+                        extra={"model_uri": self.shown_uri})
 
     def stop(self) -> None:
         """Stop retrying (on shutdown)."""
@@ -234,17 +238,17 @@ class ModelHolder:
         try:
             loaded = self._loader(self.model_uri)
         except Exception as exc:  # any failure must leave the process alive and retrying
-            self._reason = f"cannot load {self.model_uri}: {_one_line(exc)}"
+            self._reason = redact(f"cannot load {self.shown_uri}: {_one_line(exc)}")
             log.error("model not loaded: %s; retrying every %gs", self._reason,
-                      self.retry_seconds, extra={"model_uri": self.model_uri})
+                      self.retry_seconds, extra={"model_uri": self.shown_uri})
             if self._on_failure:
                 self._on_failure()
             return False
         self._current = loaded
         identity = loaded.identity
         log.info("model loaded: %s (name=%s version=%s run_id=%s alias=%s) in %.2fs",
-                 identity.resolved_uri, identity.name, identity.version, identity.run_id,
-                 identity.alias, loaded.load_seconds, extra={"model_uri": self.model_uri})
+                 redact(identity.resolved_uri), identity.name, identity.version, identity.run_id,
+                 identity.alias, loaded.load_seconds, extra={"model_uri": self.shown_uri})
         if self._on_loaded:
             self._on_loaded(loaded)
         return True
@@ -256,11 +260,12 @@ def _one_line(exc: BaseException) -> str:
 
 
 def describe(loaded: LoadedModel) -> dict[str, object]:
-    """The identity fields of a loaded model, as /metadata and the logs report them."""
+    """The identity fields of a loaded model, as /metadata and the logs report them (URIs
+    without credentials: /metadata is unauthenticated)."""
     identity = loaded.identity
     return {"model_name": identity.name, "model_version": identity.version,
-            "run_id": identity.run_id, "model_uri": identity.model_uri,
-            "alias": identity.alias, "resolved_uri": identity.resolved_uri,
+            "run_id": identity.run_id, "model_uri": redact(identity.model_uri),
+            "alias": identity.alias, "resolved_uri": redact(identity.resolved_uri),
             "source": identity.source, "loaded_at": loaded.loaded_at.isoformat(),
             "load_seconds": round(loaded.load_seconds, 3), "threshold": loaded.threshold}
 

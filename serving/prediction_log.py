@@ -29,6 +29,8 @@ from typing import BinaryIO
 
 from pydantic_core import to_json
 
+from serving.private_files import make_private_dirs, open_private_append
+
 FLUSH_SECONDS = 0.1
 QUEUE_CAPACITY = 100_000
 RECORD_VERSION = 1
@@ -101,15 +103,16 @@ class PredictionLog:
 
 def open_sink(sink: str, is_directory: bool) -> tuple[BinaryIO | None, bool]:
     """The binary stream for `PREDICTION_LOG` (stdout, off, a folder or a file) and whether
-    the log owns it (and so closes it)."""
+    the log owns it (and so closes it). Files and folders it creates are private (0600/0700):
+    the records hold ticket text."""
     if sink == "off":
         return None, False
     if sink == "stdout":
         return sys.stdout.buffer, False
     path = Path(sink) / process_file_name() if is_directory else Path(sink)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_private_dirs(path.parent)
     log.info("prediction log: appending to %s", path)
-    return path.open("ab"), True
+    return open_private_append(path), True
 
 
 def process_file_name() -> str:

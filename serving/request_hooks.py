@@ -1,26 +1,29 @@
-"""Per-request bookkeeping: the request id (honoured or generated, echoed) and HTTP metrics."""
+"""Per-request bookkeeping: the request id (honoured or generated, echoed) and HTTP metrics.
+
+Metric labels come from closed sets only, so a caller cannot mint time series: the method is
+one of HTTP's standard methods or `other`, the endpoint is a route of the app's URL map or
+`unmatched`.
+"""
 
 from __future__ import annotations
 
-import re
 import time
-import uuid
 from typing import Any
 
 from flask import Flask, Response, g, request
 
 from serving.metrics import Metrics
+from serving.request_ids import REQUEST_ID_HEADER, request_id
 
-REQUEST_ID_HEADER = "X-Request-ID"
-SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 UNMATCHED = "unmatched"
+OTHER_METHOD = "other"
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE",
+                           "CONNECT"})
 
 
-def request_id(incoming: str | None) -> str:
-    """The caller's id when it is safe to echo and log, else a fresh random one."""
-    if incoming and SAFE_REQUEST_ID.match(incoming):
-        return incoming
-    return uuid.uuid4().hex
+def method_label(method: str) -> str:
+    """The `method` metric label: a standard HTTP method, else `other` (bounded series)."""
+    return method if method in KNOWN_METHODS else OTHER_METHOD
 
 
 def install(app: Flask, metrics: Metrics) -> None:
@@ -43,8 +46,8 @@ def install(app: Flask, metrics: Metrics) -> None:
     def _finish(response: Response) -> Response:
         response.headers[REQUEST_ID_HEADER] = g.request_id
         rule = request.url_rule
-        count, latency = observers(rule.rule if rule else UNMATCHED, request.method,
-                                   response.status_code)
+        count, latency = observers(rule.rule if rule else UNMATCHED,
+                                   method_label(request.method), response.status_code)
         count.inc()
         latency.observe(time.perf_counter() - g.started)
         return response

@@ -11,6 +11,7 @@ import json
 import os
 import sys
 
+from redaction import redact
 from serving.model_loader import describe, load
 from serving.settings import ServingSettings
 
@@ -27,12 +28,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         loaded = load(args.model_uri)
     except Exception as exc:  # a CLI: report any failure as one line and a non-zero exit
-        print(f"error: cannot load {args.model_uri}: {exc}", file=sys.stderr)
+        print(redact(f"error: cannot load {args.model_uri}: {exc}"), file=sys.stderr)
         return 1
     print(json.dumps(describe(loaded), indent=2))
     if args.expect_version and loaded.identity.version != args.expect_version:
-        print(f"error: {args.model_uri} is version {loaded.identity.version}, "
-              f"expected {args.expect_version}", file=sys.stderr)
+        print(redact(f"error: {args.model_uri} is version {loaded.identity.version}, "
+                     f"expected {args.expect_version}"), file=sys.stderr)
         return 1
     return 0
 

@@ -1,7 +1,9 @@
 """The state one app instance serves from, and the checks every prediction request passes.
 
 Order of the checks on `/predict*`: API key (401), model loaded (503), JSON content type (415),
-body size (413, enforced by Flask's MAX_CONTENT_LENGTH while reading), body rules (400/413/422).
+body size (413: a declared length by Flask's MAX_CONTENT_LENGTH, a chunked body by `read_body`
+while reading; under gunicorn `serving.worker` refuses both before the app runs), body rules
+(400/413/422).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any, TypeVar
 from flask import Request, g
 from prometheus_client.metrics import MetricWrapperBase
 from pydantic import BaseModel, ValidationError
+from werkzeug.exceptions import HTTPException
 
 from serving.auth import API_KEY_HEADER, CHALLENGE, KeyChecker
 from serving.errors import ApiError
@@ -66,7 +69,7 @@ class Service:
     def parse(self, request: Request, model: type[Body]) -> Body:
         """Validate the JSON body against `model`, or raise the API's 400/413/422."""
         try:
-            return model.model_validate_json(request.get_data(cache=False))
+            return model.model_validate_json(read_body(request, self.settings.max_body_bytes))
         except ValidationError as exc:
             refused = rejection(exc, tuple(model.model_fields))
             raise ApiError(refused.status, refused.error, refused.details) from None
@@ -93,6 +96,29 @@ class Service:
         if child is None:
             child = self._metric_children[key] = metric.labels(*labels)
         return child
+
+
+def read_body(request: Request, limit: int) -> bytes:
+    """The request body, at most `limit` bytes, or the 413; 400 when it cannot be read.
+
+    A declared Content-Length is checked by werkzeug before reading. A chunked body has none:
+    werkzeug would silently cut it at the limit (a padded body then parses), so it is read from
+    the server's own stream up to one byte past the limit instead. Broken chunked framing or a
+    client gone mid-body surfaces as an exception of the server's stream: a 400, not a 500.
+    """
+    environ = request.environ
+    chunked = request.content_length is None and environ.get("wsgi.input_terminated")
+    try:
+        body = environ["wsgi.input"].read(limit + 1) if chunked else request.get_data(cache=False)
+    except HTTPException:
+        raise
+    except Exception as exc:  # the server's stream: gunicorn's chunk errors, OSError
+        raise ApiError(400, "bad request", [ErrorDetail(
+            field="body", rule=f"could not be read: {type(exc).__name__}")]) from None
+    if len(body) > limit:
+        raise ApiError(413, "request entity too large", [ErrorDetail(
+            field="body", rule=f"at most {limit} bytes")])
+    return body
 
 
 def explain_flag(request: Request) -> bool:

@@ -14,6 +14,9 @@ from typing import Annotated
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from redaction import redact
+from serving.private_files import check_writable_folder, make_private_dirs, open_private_append
+
 MIN_API_KEY_CHARS = 16
 SECRET_FIELDS = frozenset({"api_keys"})
 
@@ -50,6 +53,7 @@ class ServingSettings(BaseSettings):
     gunicorn_workers: int = Field(default=1, ge=1, le=64)
     gunicorn_threads: int = Field(default=4, ge=1, le=256)
     graceful_timeout_seconds: int = Field(default=8, ge=1, le=3600)
+    client_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
     log_level: str = Field(default="info", pattern=r"^(?i:debug|info|warning|error)$")
 
     @field_validator("api_keys", mode="before")
@@ -69,12 +73,16 @@ class ServingSettings(BaseSettings):
     @field_validator("prediction_log")
     @classmethod
     def _writable_sink(cls, value: str) -> str:
-        """A file sink's folder must exist (or be creatable) before the first prediction."""
+        """A file sink must be creatable at start-up (folders 0700, the file 0600), so a bad
+        path stops the server with exit 2 instead of crashing its worker at boot."""
         if value.lower() in {sink.value for sink in LogSink}:
             return value.lower()
-        folder = Path(value) if _names_a_directory(value) else Path(value).parent
         try:
-            folder.mkdir(parents=True, exist_ok=True)
+            if _names_a_directory(value):
+                check_writable_folder(Path(value))
+            else:
+                make_private_dirs(Path(value).parent)
+                open_private_append(Path(value)).close()
         except OSError as exc:
             raise ValueError(f"must be stdout, off, or a writable file or folder path ({exc})"
                              ) from exc
@@ -109,10 +117,11 @@ def load_settings() -> ServingSettings:
 
 
 def describe_errors(exc: ValidationError) -> str:
-    """One line per bad variable: its name, the rule, and the value unless it is a secret."""
+    """One line per bad variable: its name, the rule, and the value unless it is a secret (any
+    value with credentials masked: a URI may carry them)."""
     lines = ["invalid serving configuration:"]
     for error in exc.errors():
         field = str(error["loc"][0]) if error["loc"] else "settings"
-        shown = "" if field in SECRET_FIELDS else f"={error.get('input')!r}"
-        lines.append(f"  {field.upper()}{shown}: {error['msg']}")
+        shown = "" if field in SECRET_FIELDS else f"={redact(repr(error.get('input')))}"
+        lines.append(f"  {field.upper()}{shown}: {redact(error['msg'])}")
     return "\n".join(lines)

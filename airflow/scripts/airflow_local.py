@@ -47,6 +47,12 @@ DAGS_FOLDER = REPO / "airflow" / "dags"
 ALL_COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 HEALTH_KEYS = {"scheduler": "scheduler", "dag-processor": "dag_processor",
                "triggerer": "triggerer"}
+# Airflow 3.3's scheduler and triggerer each start a log server (ports 8793 and 8794) bound to
+# every interface: `airflow.utils.serve_logs` passes host="" to uvicorn and no setting changes it.
+# Here every component runs on one machine with one log folder, and the API server reads task logs
+# from those files (a running task's log too; the UI adds a "could not read served logs" line), so
+# the log servers are not started and nothing listens beyond loopback.
+COMPONENT_OPTIONS = {"scheduler": ("--skip-serve-logs",), "triggerer": ("--skip-serve-logs",)}
 STOP_TIMEOUT_SECONDS = 30
 ADMIN_USER = "admin"
 
@@ -195,12 +201,19 @@ def read_pid_file(config: Config, component: str) -> Started | None:
         return None
 
 
+def component_command(config: Config, component: str) -> list[str]:
+    """The command line of one component (without the log servers that would listen on every
+    interface: see COMPONENT_OPTIONS)."""
+    return [str(config.airflow_bin), component, *COMPONENT_OPTIONS.get(component, ())]
+
+
 def start_component(config: Config, component: str, env: dict[str, str]) -> Started:
     """Start one component in its own session; record its pid and start time."""
     log = config.log_file(component).open("ab")
     log.write(f"\n=== {time.strftime('%Y-%m-%dT%H:%M:%S')} airflow {component} ===\n".encode())
     log.flush()
-    process = subprocess.Popen([str(config.airflow_bin), component], env=env, cwd=config.run_dir,
+    command = component_command(config, component)
+    process = subprocess.Popen(command, env=env, cwd=config.run_dir,
                                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                start_new_session=True)
     log.close()
@@ -215,7 +228,7 @@ def start_component(config: Config, component: str, env: dict[str, str]) -> Star
     started = Started(component=component, pid=process.pid, start_ticks=ticks)
     config.pid_file(component).write_text(json.dumps(
         {"pid": started.pid, "start_ticks": started.start_ticks, "component": component,
-         "command": [str(config.airflow_bin), component]}) + "\n")
+         "command": command}) + "\n")
     return started
 
 

@@ -1,5 +1,8 @@
 """`python -m mlflow_project.batch --input ... --output ...` (see `mlflow_project.batch.cli`)."""
 
 from mlflow_project.batch.cli import app
+from mlflow_project.tracking_store import use_tracking_store
+from redaction import run_cli
 
-app(prog_name="python -m mlflow_project.batch")
+use_tracking_store()  # MLFLOW_TRACKING_URI unset: the project's store, said so
+run_cli(app, prog_name="python -m mlflow_project.batch")

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 
 from mlflow_project.batch import DEFAULT_CHUNK_SIZE, DEFAULT_MAX_REJECT_SHARE, DEFAULT_MODEL_URI
+from redaction import redact
 
 if TYPE_CHECKING:
     from mlflow_project.batch.job import BatchRequest, BatchSummary
@@ -141,7 +142,8 @@ def _check_paths(input_uri: str, output_uri: str) -> None:
 
 
 def _fail(message: str, code: int) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
+    """Print `message` as one error line (credentials masked: MLflow repeats URIs), then exit."""
+    typer.echo(f"error: {redact(message)}", err=True)
     raise typer.Exit(code)
 
 

@@ -27,6 +27,7 @@ import pyarrow.parquet as pq
 from google.api_core import exceptions as gexc
 
 from mlflow_project.batch.validation import INPUT_COLUMNS
+from mlflow_project.data.column_types import check_column_types
 from mlflow_project.data.io import SUPPORTED_SUFFIXES, DataSourceError, split_gcs_uri
 
 GCS_READ_CHUNK_BYTES = 8 * 1024 * 1024
@@ -89,7 +90,7 @@ def _open_gcs(uri: str) -> Iterator[IO[bytes]]:
 
     bucket, name = split_gcs_uri(uri)
     try:
-        blob = gcs_client().bucket(bucket).get_blob(name)  # loads size and generation
+        blob = gcs_client(uri).bucket(bucket).get_blob(name)  # loads size and generation
     except gexc.GoogleAPICallError as exc:
         raise DataSourceError(f"{uri}: cannot read from GCS: {exc.message}") from exc
     if blob is None:
@@ -133,11 +134,15 @@ def _scoring_columns(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _parquet_chunks(uri: str, handle: IO[bytes], chunk_size: int) -> TicketChunks:
+    """Chunks of the scoring columns, after their types are checked (`ContractError` when one
+    cannot be text, e.g. a list of strings); the other columns are neither read nor judged."""
     try:
         parquet = pq.ParquetFile(handle)
     except (pa.ArrowException, OSError) as exc:
         raise DataSourceError(f"{uri}: cannot parse as PARQUET: {exc}") from exc
     header = list(parquet.schema_arrow.names)
+    check_column_types(pa.schema([f for f in parquet.schema_arrow if f.name in INPUT_COLUMNS]),
+                       uri)
     batches = parquet.iter_batches(batch_size=chunk_size,
                                    columns=[c for c in header if c in INPUT_COLUMNS])
     # Integer ids with gaps stay integers (not floats), so "7" is never read back as "7.0".

@@ -35,6 +35,7 @@ from pyspark import StorageLevel
 from pyspark.errors import PySparkException
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F  # noqa: N812 - Spark's own convention
+from pyspark.sql.pandas.types import to_arrow_schema
 from pyspark.sql.types import BooleanType, LongType, StringType, StructField, StructType
 
 from mlflow_project.batch.job import BatchRequest, BatchSummary, check_reject_share
@@ -56,7 +57,9 @@ from mlflow_project.batch.validation import (
     require_columns,
     ticket_ids,
 )
+from mlflow_project.data.column_types import check_column_types
 from mlflow_project.data.contract import FEATURE_COLUMNS, REJECT_COLUMNS
+from mlflow_project.data.csv_safety import neutralise_formulas
 from mlflow_project.data.io import DataSourceError
 
 APP_NAME = "ticket-urgency-batch"
@@ -141,6 +144,8 @@ def read_tickets(spark: SparkSession, uri: str) -> DataFrame:
 
     CSV is parsed as the in-process job parses it: every column a string, RFC 4180 quoting,
     quoted line breaks allowed; a malformed line fails the job (FAILFAST) rather than being lost.
+    Parquet columns of a type the contract cannot hold (a list title, binary ids) are refused
+    (`ContractError`) before the cast to string would hide them.
     """
     try:
         if table_format(uri) == "csv":
@@ -152,6 +157,8 @@ def read_tickets(spark: SparkSession, uri: str) -> DataFrame:
     if not raw.columns:
         raise DataSourceError(f"{uri}: the file is empty")
     require_columns(raw.columns)
+    scored = StructType([f for f in raw.schema.fields if f.name in INPUT_COLUMNS])
+    check_column_types(to_arrow_schema(scored), uri)  # CSV columns are all strings: a no-op
     return raw.select(*(F.col(c).cast("string") for c in INPUT_COLUMNS if c in raw.columns),
                       F.col("_metadata.file_path").alias("_file"),
                       F.col("_metadata.file_block_start").alias("_block"),
@@ -244,12 +251,21 @@ def score(passed: DataFrame, predict: Callable[..., Column], version: str | None
 
 
 def write(frame: DataFrame, uri: str) -> None:
-    """Write a Spark output folder (Parquet, or CSV with a header and RFC 4180 quoting)."""
-    writer = frame.write.mode("overwrite")
+    """Write a Spark output folder (Parquet, or CSV with a header and RFC 4180 quoting).
+
+    CSV is for people, so its text cells go through `neutralise_formulas` on the executors, as
+    the in-process writer does; Parquet keeps values exact.
+    """
     if table_format(uri) == "csv":
-        writer.csv(uri, header=True, escape='"')
+        safe = frame.mapInPandas(_neutralised_batches, frame.schema)
+        safe.write.mode("overwrite").csv(uri, header=True, escape='"')
     else:
-        writer.parquet(uri)
+        frame.write.mode("overwrite").parquet(uri)
+
+
+def _neutralised_batches(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    for batch in batches:
+        yield neutralise_formulas(batch)
 
 
 def _reason(exc: BaseException) -> str:

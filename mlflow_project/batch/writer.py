@@ -4,6 +4,9 @@ Chunks go to a temp file: beside the target for a local path (then `os.replace`,
 filesystem), in the temp directory for `gs://` (then one upload; an object is created only when
 its upload completes). Leaving the `staged_table` block without `commit()` - an exception, a
 refusal - deletes the temp file and leaves any earlier file at the target untouched.
+
+CSV output is for people: text cells a spreadsheet would run as formulas are neutralised (the
+input's ticket ids and the rejects' quoted values are anyone's text). Parquet keeps values exact.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from mlflow_project.batch.reader import table_format
+from mlflow_project.data.csv_safety import neutralise_formulas
 from mlflow_project.data.io import split_gcs_uri
 
 
@@ -50,7 +54,8 @@ class StagedTable:
             table = pa.Table.from_pandas(frame, schema=self._schema, preserve_index=False)
             self._parquet.write_table(table)
         elif self._csv is not None:
-            frame.to_csv(self._csv, header=False, index=False, columns=self._schema.names)
+            neutralise_formulas(frame[self._schema.names]).to_csv(self._csv, header=False,
+                                                                  index=False)
         self.rows += len(frame)
 
     def commit(self) -> None:
@@ -64,11 +69,13 @@ class StagedTable:
     def _upload(self) -> None:
         from google.api_core import exceptions as gexc
 
-        from mlflow_project.data.io import gcs_client
+        from mlflow_project.data.io import DataSourceError, gcs_client
 
         bucket, name = split_gcs_uri(self.uri)
         try:
-            gcs_client().bucket(bucket).blob(name).upload_from_filename(str(self._path))
+            gcs_client(self.uri).bucket(bucket).blob(name).upload_from_filename(str(self._path))
+        except DataSourceError as exc:  # no credentials: the message says what to set
+            raise OutputUnwritable(str(exc)) from exc
         except gexc.GoogleAPICallError as exc:
             raise OutputUnwritable(f"{self.uri}: cannot upload to GCS: {exc.message}") from exc
         self._path.unlink()

@@ -15,6 +15,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
+import pyarrow.parquet as pq
+
+from mlflow_project.data.column_types import check_column_types
 
 if TYPE_CHECKING:
     from google.cloud import storage
@@ -40,7 +43,8 @@ def read_table(uri: str) -> tuple[pd.DataFrame, str]:
     """Load a CSV or Parquet ticket table and return it with the SHA-256 of the file's bytes.
 
     The hash identifies the data snapshot in the registry lineage, so it is taken over exactly the
-    bytes that were parsed.
+    bytes that were parsed. A Parquet file whose contract columns have types the contract cannot
+    hold (lists, structs, binary, ...) is refused with a `ContractError` naming the column.
     """
     suffix = _suffix(uri)
     payload = read_bytes(uri)
@@ -54,6 +58,8 @@ def read_table(uri: str) -> tuple[pd.DataFrame, str]:
             frame = pd.read_parquet(io.BytesIO(payload))
     except Exception as exc:  # pandas/pyarrow raise many types for corrupt input
         raise DataSourceError(f"{uri}: cannot parse as {suffix[1:].upper()}: {exc}") from exc
+    if suffix == ".parquet":
+        check_column_types(pq.read_schema(io.BytesIO(payload)), uri)
     return frame, hashlib.sha256(payload).hexdigest()
 
 
@@ -70,7 +76,7 @@ def write_bytes(payload: bytes, uri: str) -> None:
     """Write bytes to a local path or `gs://` URI so that a reader never sees half a file."""
     if uri.startswith("gs://"):
         bucket, name = split_gcs_uri(uri)
-        gcs_client().bucket(bucket).blob(name).upload_from_string(payload)
+        gcs_client(uri).bucket(bucket).blob(name).upload_from_string(payload)
         return
     target = Path(uri)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -115,19 +121,41 @@ def _read_gcs(uri: str) -> bytes:
 
     bucket, name = split_gcs_uri(uri)
     try:
-        return bytes(gcs_client().bucket(bucket).blob(name).download_as_bytes())
+        return bytes(gcs_client(uri).bucket(bucket).blob(name).download_as_bytes())
     except gexc.NotFound as exc:
         raise DataSourceError(f"{uri}: no such object") from exc
     except gexc.GoogleAPICallError as exc:
         raise DataSourceError(f"{uri}: cannot read from GCS: {exc.message}") from exc
 
 
-def gcs_client() -> storage.Client:
-    """A storage client; anonymous when talking to a local emulator (STORAGE_EMULATOR_HOST)."""
+def gcs_client(uri: str) -> storage.Client:
+    """A storage client for reading or writing `uri`; anonymous against a local emulator
+    (STORAGE_EMULATOR_HOST).
+
+    Without an emulator it needs Google credentials; when there are none (or
+    GOOGLE_APPLICATION_CREDENTIALS names a file that is not there) this raises a one-line
+    `DataSourceError` naming `uri` and what to set, instead of google-auth's long traceback.
+    An emulator address without its scheme is refused too: the client would ignore it and try
+    the real Google endpoint for minutes.
+    """
     from google.auth.credentials import AnonymousCredentials
+    from google.auth.exceptions import DefaultCredentialsError
     from google.cloud import storage
 
-    if os.environ.get("STORAGE_EMULATOR_HOST"):
+    emulator = os.environ.get("STORAGE_EMULATOR_HOST")
+    if emulator:
+        if not emulator.startswith(("http://", "https://")):
+            raise DataSourceError(f"{uri}: STORAGE_EMULATOR_HOST={emulator} needs its scheme, "
+                                  f"e.g. http://{emulator}")
         project = os.environ.get("GOOGLE_CLOUD_PROJECT", "local-emulator")
         return storage.Client(project=project, credentials=AnonymousCredentials())
-    return storage.Client()
+    try:
+        return storage.Client()
+    except DefaultCredentialsError as exc:
+        reason = " ".join(str(exc).split()).split(" To set up")[0]
+        raise DataSourceError(
+            f"{uri}: no Google credentials to reach GCS ({reason}); set "
+            "GOOGLE_APPLICATION_CREDENTIALS to a service-account key file or run `gcloud auth "
+            "application-default login`, or set STORAGE_EMULATOR_HOST=http://HOST:PORT to use "
+            "a GCS emulator"
+        ) from exc

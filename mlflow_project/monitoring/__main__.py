@@ -4,9 +4,12 @@
 import typer
 
 from mlflow_project.monitoring.cli import monitor
+from mlflow_project.tracking_store import use_tracking_store
+from redaction import run_cli
 
 app = typer.Typer(add_completion=False)
 app.command()(monitor)
 
 if __name__ == "__main__":
-    app(prog_name="python -m mlflow_project.monitoring")
+    use_tracking_store()  # MLFLOW_TRACKING_URI unset: the project's store, said so
+    run_cli(app, prog_name="python -m mlflow_project.monitoring")

@@ -20,6 +20,7 @@ import typer
 
 from mlflow_project.monitoring.config import DEFAULT_EXPERIMENT, DEFAULT_MODEL_URI
 from mlflow_project.monitoring.engines.names import Correction, EngineName
+from redaction import redact
 
 if TYPE_CHECKING:
     from mlflow_project.monitoring.job import MonitorOutcome
@@ -83,7 +84,7 @@ def monitor(
     except MlflowException as exc:
         _fail(f"MLflow failed: {exc.message}", EXIT_ERROR)
     except Exception:  # anything else is a bug or an outage: say so, with the traceback
-        typer.echo(traceback.format_exc(), err=True)
+        typer.echo(redact(traceback.format_exc()), err=True)
         _fail("unexpected error (traceback above)", EXIT_ERROR)
     _print_outcome(outcome)
     raise typer.Exit(STATUS_EXIT_CODES[outcome.result.status])
@@ -148,5 +149,6 @@ def _option_errors(exc: object) -> str:
 
 
 def _fail(message: str, code: int) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
+    """Print `message` as one error line (credentials masked: MLflow repeats URIs), then exit."""
+    typer.echo(f"error: {redact(message)}", err=True)
     raise typer.Exit(code)

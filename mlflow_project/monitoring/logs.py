@@ -21,7 +21,7 @@ import pandas as pd
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 # The project's one GCS client factory (anonymous against STORAGE_EMULATOR_HOST).
-from mlflow_project.data.io import gcs_client
+from mlflow_project.data.io import DataSourceError, gcs_client
 from mlflow_project.monitoring.errors import InputUnusable
 
 LOG_SUFFIX = ".jsonl"
@@ -170,7 +170,9 @@ def _gcs_log_files(uri: str) -> Iterator[tuple[str, Callable[[], bytes]]]:
     if not bucket:
         raise InputUnusable(f"{uri}: expected gs://BUCKET or gs://BUCKET/PREFIX")
     try:
-        blobs = sorted(gcs_client().list_blobs(bucket, prefix=prefix), key=lambda b: b.name)
+        blobs = sorted(gcs_client(uri).list_blobs(bucket, prefix=prefix), key=lambda b: b.name)
+    except DataSourceError as exc:  # no credentials: the message says what to set
+        raise InputUnusable(str(exc)) from exc
     except gexc.GoogleAPICallError as exc:
         raise InputUnusable(f"{uri}: cannot list objects: {exc.message}") from exc
     for blob in blobs:

@@ -101,4 +101,7 @@ def main(
 
 
 if __name__ == "__main__":
+    from mlflow_project.tracking_store import use_tracking_store
+
+    use_tracking_store()  # MLFLOW_TRACKING_URI unset: the project's store, said so
     typer.run(main)

@@ -438,3 +438,34 @@ def test_up_refuses_a_port_it_does_not_own(local: Any, tmp_path: Path,
     with pytest.raises(module.AirflowLocalError, match=f"127.0.0.1:{port} is already taken"):
         module.up(busy)
     assert list(tmp_path.glob("*.pid")) == []
+
+
+def test_no_component_starts_a_log_server_on_every_interface(local: Any, tmp_path: Path) -> None:
+    """Airflow 3.3's log servers bind every interface (no setting for the host), so airflow-up
+    starts the scheduler and the triggerer without them, with an option this Airflow knows."""
+    from airflow.cli.cli_config import core_commands
+
+    module, _ = local
+    fake = tmp_path / "airflow"
+    fake.write_text('#!/bin/sh\necho "$@" > "$0.$1.args"\nexec sleep 30\n')
+    fake.chmod(0o755)
+    config = module.Config(run_dir=tmp_path, port=1, components=module.ALL_COMPONENTS,
+                           startup_timeout=1, database_uri="", airflow_bin=fake)
+    for component in module.ALL_COMPONENTS:
+        module.start_component(config, component, dict(os.environ))
+    try:
+        for component in module.ALL_COMPONENTS:
+            recorded = tmp_path / f"airflow.{component}.args"
+            deadline = time.monotonic() + 5
+            while not recorded.exists() or not recorded.read_text():
+                assert time.monotonic() < deadline, f"{component} was not started"
+                time.sleep(0.05)
+            skipped = "--skip-serve-logs" in recorded.read_text().split()
+            assert skipped is (component in ("scheduler", "triggerer")), recorded.read_text()
+    finally:
+        for component in module.ALL_COMPONENTS:
+            module.stop_component(config, component)
+    flags = {command.name: {flag for arg in command.args for flag in arg.flags}
+             for command in core_commands if command.name in ("scheduler", "triggerer")}
+    assert all("--skip-serve-logs" in known for known in flags.values())
+    assert len(flags) == 2

@@ -109,3 +109,31 @@ def test_bad_input_is_refused_and_nothing_is_written(
         run_spark_batch(BatchRequest(str(source), str(out_dir / "p.parquet")),
                         registered_model.resolved, master="local[2]")
     assert files_in(out_dir) == {"bad.csv"}
+
+
+def test_spark_csv_outputs_neutralise_formulas_as_in_process(
+        spark: SparkSession, registered_model: RegisteredModel, out_dir: Path) -> None:
+    source = out_dir / "hostile.csv"
+    pd.DataFrame({"ticket_id": ['=HYPERLINK("http://x","y")', "@SUM(A1)", "T-3"],
+                  "title": ["VPN down"] * 3, "description": ["offline"] * 3,
+                  "source": ["email", "email", "+cmd"], "customer_tier": ["premium"] * 3,
+                  }).to_csv(source, index=False)
+    run_spark_batch(BatchRequest(str(source), str(out_dir / "spark.csv"), max_reject_share=0.5),
+                    registered_model.resolved, master="local[2]")
+    (part,) = (out_dir / "spark.csv").glob("part-*.csv")
+    output = pd.read_csv(part, keep_default_na=False).sort_values("row_number")
+    assert output["ticket_id"].tolist() == ['\'=HYPERLINK("http://x","y")', "'@SUM(A1)"]
+    assert output["urgency_probability"].between(0, 1).all()  # numbers stay numbers
+    assert _spark_rejects(out_dir / "spark.rejects.csv")["value"].tolist() == ["'+cmd"]
+
+
+def test_spark_refuses_a_parquet_column_of_the_wrong_type(
+        spark: SparkSession, registered_model: RegisteredModel, out_dir: Path) -> None:
+    source = out_dir / "typed.parquet"
+    pd.DataFrame({"ticket_id": ["T-1", "T-2"], "title": [["VPN", "down"], ["monitor"]],
+                  "description": ["a", "b"], "source": ["email", "web"],
+                  "customer_tier": ["premium", "standard"]}).to_parquet(source, index=False)
+    with pytest.raises(ContractError, match=f"{source}: column 'title' has type list<"):
+        run_spark_batch(BatchRequest(str(source), str(out_dir / "p.parquet")),
+                        registered_model.resolved, master="local[2]")
+    assert files_in(out_dir) == {"typed.parquet"}

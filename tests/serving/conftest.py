@@ -42,11 +42,13 @@ from mlflow_project.data.contract import validate_tickets
 from mlflow_project.data.synthetic import GeneratorConfig, generate_tickets
 from mlflow_project.training.config import TrainConfig
 from mlflow_project.training.experiment import ensure_experiment
-from mlflow_project.training.job import fit_model, split_tickets
+from mlflow_project.training.cross_validation import fit_model
+from mlflow_project.training.job import development_and_evaluation
 from mlflow_project.training.packaging import log_pyfunc_model
 tickets = validate_tickets(generate_tickets(GeneratorConfig(rows=2000, seed=11))).valid
 config = TrainConfig(data="synthetic", min_df=1)
-pipeline, threshold = fit_model(split_tickets(tickets, config), config)
+fitted = fit_model(development_and_evaluation(tickets, config)[0], config)
+pipeline, threshold = fitted.pipeline, fitted.threshold
 with mlflow.start_run(experiment_id=ensure_experiment("serving-tests", None)):
     info = log_pyfunc_model(pipeline, threshold, config.target_recall)
 version = mlflow.register_model(info.model_uri, "ticket_urgency").version
@@ -210,3 +212,16 @@ def auth_server(model_store: ModelStore,
     running = Server(env, tmp_path_factory.mktemp("auth-server")).start()
     yield running
     running.stop()
+
+
+@pytest.fixture(scope="session")
+def guarded(model_store: ModelStore,
+                   tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The image's 4 threads, the baked model, log off, CLIENT_TIMEOUT_SECONDS=2 (so slow
+    clients are cut off quickly); it must stop cleanly and never log a traceback."""
+    env = {**model_store.env(), "MODEL_URI": str(model_store.baked), "PREDICTION_LOG": "off",
+           "GUNICORN_THREADS": "4", "CLIENT_TIMEOUT_SECONDS": "2"}
+    running = Server(env, tmp_path_factory.mktemp("guarded-server")).start()
+    yield running
+    assert running.stop() == 0
+    assert "Traceback" not in running.stderr()
