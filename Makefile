@@ -26,7 +26,7 @@ PYTEST_ARGS ?=
 # Debian packages the tests use (validated, not run: there is no Docker engine here).
 SYSTEM_TOOLS ?= docker-compose nginx chromium wrk
 
-.PHONY: help install system-deps demo data train status promote predict ui stack-up stack-down stack-status test lint bench-predict bench-train bench-stack lock clean
+.PHONY: help install system-deps demo data train tune status promote predict ui stack-up stack-down stack-status test lint bench-predict bench-quality bench-train bench-stack lock clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -81,6 +81,12 @@ train: install ## train, register and gate on DATA=path-or-gs://-uri
 	mlflow run mlflow_project -e train --env-manager local --experiment-name $(EXPERIMENT) \
 	  -P data=$(if $(findstring ://,$(DATA)),$(DATA),$(abspath $(DATA))) -P experiment_name=$(EXPERIMENT)
 
+tune: install ## cross-validate features x C on DATA's development rows (nested runs); prints the best
+	@mkdir -p .mlflow
+	ticket-urgency ensure-experiment --name $(EXPERIMENT)
+	mlflow run mlflow_project -e tune --env-manager local --experiment-name $(EXPERIMENT) \
+	  -P data=$(if $(findstring ://,$(DATA)),$(DATA),$(abspath $(DATA))) -P experiment_name=$(EXPERIMENT)
+
 status: install ## every registered version with aliases, verdict and lineage
 	registry-tools status
 
@@ -112,6 +118,9 @@ lint: install ## ruff and mypy
 
 bench-predict: install ## latency of one prediction: pyfunc vs the bare sklearn pipeline
 	$(BIN)/python bench/predict_latency.py
+
+bench-quality: install ## Endava 5-fold CV: old pipeline vs train's protocol (PR-AUC, incidents AUC, recall)
+	$(BIN)/python bench/quality.py
 
 bench-train: install ## training wall time on Endava (if present), 5k and 100k synthetic tickets
 	$(BIN)/python bench/train_time.py
@@ -159,7 +168,7 @@ airflow-lock: ## re-resolve airflow/constraints.txt from airflow/requirements.tx
 PORT ?= 8080
 SERVE_HOST ?= 127.0.0.1
 
-.PHONY: serve bench-serving bake-model image
+.PHONY: serve bench-serving bench-soak bake-model image
 
 serve: install ## the prediction service on http://$(SERVE_HOST):$(PORT), model MODEL_URI (serving/README.md)
 	MODEL_URI=$(MODEL_URI) PORT=$(PORT) HOST=$(SERVE_HOST) PREDICTION_LOG=$(abspath .run/serving/predictions)/ \
@@ -167,6 +176,9 @@ serve: install ## the prediction service on http://$(SERVE_HOST):$(PORT), model 
 
 bench-serving: install ## this service vs mlflow models serve: req/s, p50/p99, time to ready, RSS (needs wrk)
 	$(BIN)/python bench/serving.py
+
+bench-soak: install ## 60 s at concurrency 8 on gunicorn: requests, errors, p50/p99, RSS start/middle/end (needs wrk)
+	$(BIN)/python bench/serving_soak.py $(SOAK_ARGS)
 
 bake-model: install ## download MODEL_URI's version + registry.json into serving/model/ for the image
 	find serving/model -mindepth 1 ! -name .gitkeep -delete

@@ -57,13 +57,15 @@ def _train_and_register() -> None:
     from mlflow_project.data.contract import validate_tickets
     from mlflow_project.data.synthetic import GeneratorConfig, generate_tickets
     from mlflow_project.training.config import TrainConfig
+    from mlflow_project.training.cross_validation import fit_model
     from mlflow_project.training.experiment import ensure_experiment
-    from mlflow_project.training.job import fit_model, split_tickets
+    from mlflow_project.training.job import development_and_evaluation
     from mlflow_project.training.packaging import log_pyfunc_model
 
     tickets = validate_tickets(generate_tickets(GeneratorConfig(rows=5000))).valid
     config = TrainConfig(data="synthetic")
-    pipeline, threshold = fit_model(split_tickets(tickets, config), config)
+    fitted = fit_model(development_and_evaluation(tickets, config)[0], config)
+    pipeline, threshold = fitted.pipeline, fitted.threshold
     with mlflow.start_run(experiment_id=ensure_experiment("bench", None)):
         info = log_pyfunc_model(pipeline, threshold, config.target_recall)
     version = mlflow.register_model(info.model_uri, "ticket_urgency").version

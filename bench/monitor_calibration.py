@@ -35,7 +35,8 @@ from mlflow_project.monitoring.baseline import Baseline, build_baseline
 from mlflow_project.monitoring.checks import WindowSample, run_drift_checks
 from mlflow_project.monitoring.engines import Correction, EngineName, get_engine
 from mlflow_project.training.config import TrainConfig
-from mlflow_project.training.job import fit_model, split_tickets
+from mlflow_project.training.cross_validation import fit_model
+from mlflow_project.training.job import development_and_evaluation
 
 ENDAVA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "endava" / "tickets.csv"
 SIZES = (100, 500, 2000)
@@ -78,7 +79,8 @@ _POOL: ProcessPoolExecutor | None = None
 def fit(train: pd.DataFrame) -> TicketScorer:
     """A scorer fitted as the `train` job fits, threshold included."""
     config = TrainConfig(data="in-memory")
-    pipeline, threshold = fit_model(split_tickets(train, config), config)
+    fitted = fit_model(development_and_evaluation(train, config)[0], config)
+    pipeline, threshold = fitted.pipeline, fitted.threshold
     return TicketScorer(pipeline, threshold)
 
 
@@ -174,9 +176,9 @@ def main() -> None:
     args = _ARGS = parser.parse_args()
     reference = generate_tickets(GeneratorConfig(rows=5000, seed=42))
     config = TrainConfig(data="in-memory")
-    splits = split_tickets(reference, config)
+    _, evaluation = development_and_evaluation(reference, config)
     scorer = fit(reference)
-    _SETTING = Setting(scorer, build_baseline(reference, splits.test, scorer, args.components,
+    _SETTING = Setting(scorer, build_baseline(reference, evaluation, scorer, args.components,
                                               seed=0),
                        EngineName(args.engine), args.alpha, Correction(args.correction))
     if ENDAVA.is_file():
@@ -185,7 +187,7 @@ def main() -> None:
     _POOL = ProcessPoolExecutor(max_workers=os.cpu_count() or 1, mp_context=get_context("fork"))
     print(f"alpha {args.alpha} (the baseline: ratio = observed / alpha), engine {args.engine}, "
           f"{args.correction}; reference: 5,000 synthetic tickets (the demo's data), model "
-          f"checks on its {len(splits.test)}-row held-out split")
+          f"checks on its {len(evaluation)}-row evaluation set")
     timed("false alarms", lambda: false_alarms(args.null_windows, args.alpha))
     timed("power", lambda: power(args.power_windows))
     if _ENDAVA is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -49,13 +50,15 @@ from mlflow_project.data.synthetic import GeneratorConfig, generate_tickets
 from mlflow_project.registry.store import version_by_alias
 from mlflow_project.training.config import TrainConfig
 from mlflow_project.training.experiment import ensure_experiment
-from mlflow_project.training.job import fit_model, split_tickets
+from mlflow_project.training.cross_validation import fit_model
+from mlflow_project.training.job import development_and_evaluation
 from mlflow_project.training.packaging import log_pyfunc_model
 client = MlflowClient()
 if version_by_alias(client, "ticket_urgency", "production") is None:
     tickets = validate_tickets(generate_tickets(GeneratorConfig(rows=5000))).valid
     config = TrainConfig(data="synthetic")
-    pipeline, threshold = fit_model(split_tickets(tickets, config), config)
+    fitted = fit_model(development_and_evaluation(tickets, config)[0], config)
+    pipeline, threshold = fitted.pipeline, fitted.threshold
     with mlflow.start_run(experiment_id=ensure_experiment("bench-serving", None)):
         info = log_pyfunc_model(pipeline, threshold, config.target_recall)
     version = mlflow.register_model(info.model_uri, "ticket_urgency").version
@@ -72,6 +75,24 @@ def bake(store: Path, out: Path) -> None:
         return
     subprocess.run([sys.executable, "-m", "serving.bake_model", "--out", str(out)],
                    env=tracking_env(store), cwd=REPO, check=True, capture_output=True)
+
+
+def wrk_missing() -> bool:
+    """Whether wrk is missing from PATH (then say how to install it)."""
+    if shutil.which("wrk") is not None:
+        return False
+    print("wrk is missing: apt-get install wrk", file=sys.stderr)
+    return True
+
+
+def trained_and_baked(tmp: Path, store: Path | None) -> tuple[Path, Path]:
+    """A store holding `@production` (`store` if given, else one under `tmp`, trained unless
+    the model is there) and the version baked into `tmp/baked`, as the image build bakes it."""
+    store = store or tmp / "store"
+    ensure_model(store)
+    baked = tmp / "baked"
+    bake(store, baked)
+    return store, baked
 
 
 def free_port() -> int:
@@ -119,7 +140,7 @@ class Server:
     def rss_mb(self) -> float:
         """Resident memory of the process tree (MB), from /proc."""
         assert self.process is not None
-        return sum(_rss_kb(pid) for pid in _tree(self.process.pid)) / 1024
+        return sum(rss_kb(pid) for pid in _tree(self.process.pid)) / 1024
 
     def cpu_seconds(self) -> float:
         """User + system CPU time the process tree has used so far, from /proc."""
@@ -154,7 +175,8 @@ def _tree(pid: int) -> list[int]:
     return pids
 
 
-def _rss_kb(pid: int) -> int:
+def rss_kb(pid: int) -> int:
+    """Resident memory of one process (kB), from /proc; 0 once it is gone."""
     try:
         status = Path(f"/proc/{pid}/status").read_text()
     except FileNotFoundError:

@@ -1,4 +1,4 @@
-"""`ticket-urgency`: generate data, train (the MLproject entry point), and predict.
+"""`ticket-urgency`: generate data, tune and train (the MLproject entry points), and predict.
 
 Exit codes: 0 done; 2 bad arguments; 3 the data was refused or could not be read;
 4 the run's parameters or setup cannot work (another experiment, an unfittable model);
@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import logging
-import sys
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
@@ -19,11 +20,14 @@ from pydantic import ValidationError
 
 from mlflow_project.batch.cli import batch_predict
 from mlflow_project.monitoring.cli import monitor
+from mlflow_project.tracking_store import use_tracking_store
+from redaction import redact, run_cli
 
 if TYPE_CHECKING:
     import pandas as pd
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
+app.callback()(use_tracking_store)  # MLFLOW_TRACKING_URI unset: the project's store, said so
 
 EXIT_DATA_REFUSED = 3
 EXIT_CONFIGURATION = 4
@@ -52,62 +56,144 @@ def generate(
     typer.echo(f"wrote {len(tickets)} tickets ({tickets['urgent'].mean():.1%} urgent) to {out}")
 
 
+def _default(field: str) -> Any:
+    """A training parameter's default, defined once in `TrainConfig`."""
+    from mlflow_project.training.config import TrainConfig
+
+    return TrainConfig.model_fields[field].default
+
+
 @app.command()
 def train(
     data: Annotated[str, typer.Option(help="CSV/Parquet path or gs:// URI")],
-    experiment_name: Annotated[str, typer.Option()] = "ticket_urgency",
-    c: Annotated[float, typer.Option("--C", help="inverse regularisation strength")] = 4.0,
-    max_features: Annotated[int, typer.Option()] = 50_000,
-    ngram_max: Annotated[int, typer.Option()] = 2,
-    min_df: Annotated[int, typer.Option()] = 2,
-    class_weight: Annotated[str, typer.Option(help="balanced or none")] = "balanced",
-    seed: Annotated[int, typer.Option()] = 42,
-    test_fraction: Annotated[float, typer.Option()] = 0.2,
-    validation_fraction: Annotated[float, typer.Option()] = 0.2,
-    target_recall: Annotated[float, typer.Option(help="urgent recall the threshold keeps")] = 0.8,
-    max_reject_share: Annotated[float, typer.Option(help="refuse above this share")] = 0.05,
+    experiment_name: Annotated[str, typer.Option()] = _default("experiment_name"),
+    stages: Annotated[int, typer.Option(help="2: kind, then urgency within it (needs slices)")]
+    = _default("stages"),
+    features: Annotated[str, typer.Option(help="word or word+char")] = _default("features"),
+    c: Annotated[float, typer.Option("--C", help="inverse regularisation strength")]
+    = _default("C"),
+    max_features: Annotated[int, typer.Option()] = _default("max_features"),
+    ngram_max: Annotated[int, typer.Option()] = _default("ngram_max"),
+    char_ngram_max: Annotated[int, typer.Option()] = _default("char_ngram_max"),
+    min_df: Annotated[int, typer.Option()] = _default("min_df"),
+    class_weight: Annotated[str, typer.Option(help="balanced or none")]
+    = _default("class_weight"),
+    seed: Annotated[int, typer.Option()] = _default("seed"),
+    eval_fraction: Annotated[float, typer.Option(
+        help="share of tickets, by content hash, never trained on")] = _default("eval_fraction"),
+    cv_folds: Annotated[int, typer.Option(help="folds that choose the threshold")]
+    = _default("cv_folds"),
+    target_recall: Annotated[float, typer.Option(help="urgent recall the threshold keeps")]
+    = _default("target_recall"),
+    max_reject_share: Annotated[float, typer.Option(help="refuse above this share")]
+    = _default("max_reject_share"),
 ) -> None:
-    """Validate, fit, evaluate, log, register and gate one model version."""
-    from mlflow.exceptions import MlflowException
-
-    from mlflow_project.data.contract import ContractError
-    from mlflow_project.data.dataset import DataRefused
-    from mlflow_project.data.io import DataSourceError
+    """Validate, cross-validate, fit, evaluate, log, register and gate one model version."""
     from mlflow_project.settings import get_settings
     from mlflow_project.training.config import TrainConfig
-    from mlflow_project.training.job import ConfigurationError
     from mlflow_project.training.job import train as run_training
 
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    for noise in ("The specified dataset source can be interpreted",
-                  "Hint: Inferred schema contains integer"):
-        warnings.filterwarnings("ignore", message=noise)
+    _quiet_training_logs()
     try:
         config = TrainConfig(
-            data=data, experiment_name=experiment_name, C=c, max_features=max_features,
-            ngram_max=ngram_max, min_df=min_df, class_weight=class_weight,
-            seed=seed, test_fraction=test_fraction, validation_fraction=validation_fraction,
-            target_recall=target_recall, max_reject_share=max_reject_share)
+            data=data, experiment_name=experiment_name, stages=stages, features=features, C=c,
+            max_features=max_features, ngram_max=ngram_max, char_ngram_max=char_ngram_max,
+            min_df=min_df, class_weight=class_weight, seed=seed, eval_fraction=eval_fraction,
+            cv_folds=cv_folds, target_recall=target_recall, max_reject_share=max_reject_share)
         settings = get_settings()
     except ValidationError as exc:
         _fail(f"invalid configuration: {_pydantic_errors(exc)}", 2)
-    try:
+    with _training_failures("training"):
         outcome = run_training(config, settings)
-    except (DataRefused, DataSourceError, ContractError) as exc:
-        _fail(f"training refused, nothing registered: {exc}", EXIT_DATA_REFUSED)
-    except ConfigurationError as exc:
-        _fail(str(exc), EXIT_CONFIGURATION)
-    except MlflowException as exc:
-        _fail(f"the tracking server failed, no alias was moved: {exc.message}", EXIT_TRACKING)
     if outcome.duplicate_of is not None:
         typer.echo(f"run {outcome.run_id}: same data, code and parameters as version "
                    f"{outcome.duplicate_of}; nothing new registered")
         return
     metrics = {k: round(v, 4) for k, v in outcome.metrics.items() if "." not in k}
     typer.echo(f"run {outcome.run_id}: registered {settings.model_name} version "
-               f"{outcome.version}, threshold {outcome.threshold:.4f}, test metrics {metrics}")
+               f"{outcome.version}, threshold {outcome.threshold:.4f}, evaluation metrics "
+               f"{metrics}")
     verdict = outcome.decision.summary if outcome.decision else "not judged"
     typer.echo(f"gate: {verdict}")
+
+
+@app.command()
+def tune(
+    data: Annotated[str, typer.Option(help="CSV/Parquet path or gs:// URI")],
+    experiment_name: Annotated[str, typer.Option()] = _default("experiment_name"),
+    features: Annotated[str, typer.Option(help="comma-separated feature sets to try")]
+    = "word,word+char",
+    c_values: Annotated[str, typer.Option("--C", help="comma-separated C values to try")]
+    = "0.25,1,4",
+    eval_fraction: Annotated[float, typer.Option()] = _default("eval_fraction"),
+    cv_folds: Annotated[int, typer.Option()] = _default("cv_folds"),
+    seed: Annotated[int, typer.Option()] = _default("seed"),
+    max_reject_share: Annotated[float, typer.Option()] = _default("max_reject_share"),
+) -> None:
+    """Cross-validate a grid of configurations on the development rows; print the table and
+    the `train` options of the best (mean PR-AUC over the folds)."""
+    from mlflow_project.settings import get_settings
+    from mlflow_project.training.tune import SELECTION_METRIC, TuneRequest
+    from mlflow_project.training.tune import tune as run_tuning
+
+    _quiet_training_logs()
+    try:
+        request = TuneRequest(
+            data=data, experiment_name=experiment_name,
+            features=tuple(_split_list(features)),  # type: ignore[arg-type]
+            c_values=tuple(float(c) for c in _split_list(c_values)),
+            eval_fraction=eval_fraction, cv_folds=cv_folds, seed=seed,
+            max_reject_share=max_reject_share)
+        grid = request.grid()
+        settings = get_settings()
+    except (ValueError, ValidationError) as exc:
+        _fail(f"invalid configuration: {exc}", 2)
+    typer.echo(f"trying {len(grid)} configurations with {cv_folds}-fold cross-validation")
+    with _training_failures("tuning"):
+        outcome = run_tuning(request, settings)
+    shown = [c for c in outcome.table.columns if c in ("features", "C") or
+             (c.startswith("cv.") and not c.endswith(".std"))]
+    typer.echo(outcome.table[shown].to_string(index=False, float_format="%.4f"))
+    best = outcome.best
+    typer.echo(f"run {outcome.run_id}: best by {SELECTION_METRIC}: train with "
+               f"--features {best.features} --C {best.C:g}")
+
+
+def _split_list(value: str) -> list[str]:
+    items = [item.strip() for item in value.split(",") if item.strip()]
+    if not items:
+        raise ValueError(f"expected a comma-separated list, got {value!r}")
+    return items
+
+
+def _quiet_training_logs() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    for noise in ("The specified dataset source can be interpreted",
+                  "Hint: Inferred schema contains integer"):
+        warnings.filterwarnings("ignore", message=noise)
+
+
+@contextmanager
+def _training_failures(what: str) -> Iterator[None]:
+    """Map the training job's failures to the documented exit codes, one line each."""
+    from mlflow.exceptions import MlflowException
+
+    from mlflow_project.data.contract import ContractError
+    from mlflow_project.data.dataset import DataRefused
+    from mlflow_project.data.io import DataSourceError
+    from mlflow_project.registry.lock import LockTimeout
+    from mlflow_project.training.errors import ConfigurationError
+
+    try:
+        yield
+    except (DataRefused, DataSourceError, ContractError) as exc:
+        _fail(f"{what} refused, nothing registered: {exc}", EXIT_DATA_REFUSED)
+    except ConfigurationError as exc:
+        _fail(str(exc), EXIT_CONFIGURATION)
+    except MlflowException as exc:
+        _fail(f"the tracking server failed, no alias was moved: {exc.message}", EXIT_TRACKING)
+    except LockTimeout as exc:
+        _fail(f"{what} finished but @challenger was not moved: {exc}", EXIT_TRACKING)
 
 
 @app.command()
@@ -122,6 +208,7 @@ def validate(
     absent), so a pipeline can stop before it trains.
     """
     from mlflow_project.data.contract import ContractError
+    from mlflow_project.data.csv_safety import neutralise_formulas
     from mlflow_project.data.dataset import DataRefused, check_trainable, load_tickets
     from mlflow_project.data.io import DataSourceError
 
@@ -131,7 +218,7 @@ def validate(
         _fail(f"data refused: {exc}", EXIT_DATA_REFUSED)
     validation = loaded.validation
     if rejects is not None:
-        validation.rejects.to_csv(rejects, index=False)
+        neutralise_formulas(validation.rejects).to_csv(rejects, index=False)
     typer.echo(json.dumps({
         "data": data, "sha256": loaded.sha256, "rows": validation.total_rows,
         "rejected_rows": validation.rejected_rows,
@@ -260,7 +347,8 @@ def _ask_service(url: str, tickets: list[dict[Any, Any]],
 
 
 def _fail(message: str, code: int) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
+    """Print `message` as one error line (credentials masked: MLflow repeats URIs), then exit."""
+    typer.echo(f"error: {redact(message)}", err=True)
     raise typer.Exit(code)
 
 
@@ -269,5 +357,10 @@ def _pydantic_errors(exc: ValidationError) -> str:
                      for e in exc.errors())
 
 
+def main() -> None:
+    """The console script: the app, with credentials masked in any unexpected traceback."""
+    run_cli(app)
+
+
 if __name__ == "__main__":
-    sys.exit(app())
+    main()

@@ -7,33 +7,44 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
-from mlflow_project.registry import naming
+from mlflow_project.registry import audit, naming
+from mlflow_project.registry.lock import LockTimeout
 from mlflow_project.settings import get_settings
-from registry_tools import audit
+from mlflow_project.tracking_store import use_tracking_store
+from redaction import redact, run_cli
 from registry_tools.ab.cli import app as ab_app
+from registry_tools.arguments import optional_version_number, sha256_digest, version_number
 from registry_tools.compare import compare_versions, format_comparison
-from registry_tools.lock import LockTimeout
 from registry_tools.promotion import PromotionRefused, pending_version, promote, rollback
 from registry_tools.status import format_table, version_rows
 from registry_tools.verdict import verdict_for_data
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
+app.callback()(use_tracking_store)  # MLFLOW_TRACKING_URI unset: the project's store, said so
 app.add_typer(ab_app, name="ab")
 
+EXIT_REGISTRY = 1
 EXIT_REFUSED = 3
+NOT_FOUND = "RESOURCE_DOES_NOT_EXIST"
 
 
 @app.command()
 def status(as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False) -> None:
     """Every version with its aliases, gate verdict, metrics and lineage."""
     settings = get_settings()
-    rows = version_rows(MlflowClient(), settings.model_name)
+    try:
+        rows = version_rows(MlflowClient(), settings.model_name)
+    except MlflowException as exc:
+        _fail(f"registry error: {exc.message}", EXIT_REGISTRY)
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
     elif rows:
@@ -44,7 +55,8 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="print JSON")] =
 
 @app.command()
 def verdict(
-    data_sha256: Annotated[str, typer.Option(help="SHA-256 of the training data snapshot")],
+    data_sha256: Annotated[str, typer.Option(help="SHA-256 of the training data snapshot",
+                                             callback=sha256_digest)],
 ) -> None:
     """Print (JSON) the verdict on the newest version trained on that data; exit 3 if none."""
     settings = get_settings()
@@ -57,7 +69,8 @@ def verdict(
 
 @app.command("promote")
 def promote_command(
-    version: Annotated[str | None, typer.Option(help="version number to promote")] = None,
+    version: Annotated[str | None, typer.Option(help="version number to promote",
+                                                callback=optional_version_number)] = None,
     from_alias: Annotated[str | None, typer.Option(
         "--from", help="promote the version this alias points at (only: challenger)")] = None,
     reason: Annotated[str, typer.Option(help="why; recorded with the move")] = "",
@@ -86,7 +99,7 @@ def promote_command(
     except (PromotionRefused, LockTimeout) as exc:
         _fail(f"promotion refused: {exc}", EXIT_REFUSED)
     except MlflowException as exc:
-        _fail(f"registry error: {exc.message}", 1)
+        _registry_failure(exc, "promotion refused")
     before = f"v{result.previous_version}" if result.previous_version else "nothing"
     regated = " (re-gated against the current production)" if result.regated else ""
     typer.echo(f"{settings.model_name}@production: {before} -> v{result.version}{regated}")
@@ -104,15 +117,15 @@ def rollback_command(
     except (PromotionRefused, LockTimeout) as exc:
         _fail(f"rollback refused: {exc}", EXIT_REFUSED)
     except MlflowException as exc:
-        _fail(f"registry error: {exc.message}", 1)
+        _registry_failure(exc, "rollback refused")
     typer.echo(f"{settings.model_name}@production: v{result.previous_version} -> "
                f"v{result.version} (rollback)")
 
 
 @app.command()
 def compare(
-    first: Annotated[str, typer.Argument(help="version A")],
-    second: Annotated[str, typer.Argument(help="version B")],
+    first: Annotated[str, typer.Argument(help="version A", callback=version_number)],
+    second: Annotated[str, typer.Argument(help="version B", callback=version_number)],
     data: Annotated[str | None, typer.Option(
         help="labelled CSV/Parquet to score on (default: the newer version's hold-out)")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
@@ -121,29 +134,70 @@ def compare(
     settings = get_settings()
     frame = None
     if data is not None:
-        from mlflow_project.data.dataset import load_tickets
-
-        frame = load_tickets(data).validation.valid
+        frame = _labelled_rows(data)
     try:
         result = compare_versions(MlflowClient(), settings.model_name, first, second, frame)
     except MlflowException as exc:
-        _fail(f"registry error: {exc.message}", 1)
+        _registry_failure(exc, "nothing to compare")
     typer.echo(json.dumps(result, indent=2) if as_json else format_comparison(result))
 
 
 @app.command()
 def history(as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False) -> None:
-    """The audit trail: every promotion and rollback, oldest first."""
+    """The audit trail, oldest first: every nomination, promotion, rollback and clearing."""
     settings = get_settings()
-    found = audit.entries(MlflowClient(), settings.model_name)
+    try:
+        found = audit.entries(MlflowClient(), settings.model_name)
+    except MlflowException as exc:
+        if exc.error_code != NOT_FOUND:  # a model never registered has an empty trail
+            _fail(f"registry error: {exc.message}", EXIT_REGISTRY)
+        found = []
     if as_json:
         typer.echo(json.dumps([asdict(e) for e in found], indent=2))
         return
+    if not found:
+        typer.echo(f"no alias moves of {settings.model_name} recorded yet")
     for e in found:
-        typer.echo(f"#{e.sequence:<4} {e.at}  {e.action:8} {e.alias}: "
-                   f"v{e.from_version or '-'} -> v{e.to_version}  by {e.actor}  ({e.reason})")
+        typer.echo(f"#{e.sequence:<4} {e.at}  {e.action:8} @{e.alias}: "
+                   f"{_version_label(e.from_version)} -> {_version_label(e.to_version)}  "
+                   f"by {e.actor}  ({e.reason})")
+
+
+def _version_label(version: str | None) -> str:
+    """`v3`, or `-` where the alias was unset (before a nomination, after a clearing)."""
+    return f"v{version}" if version else "-"
+
+
+def _labelled_rows(data: str) -> pd.DataFrame:
+    """The valid rows of a labelled ticket file; exit 3 naming the file and what is wrong when
+    it cannot be read, lacks a contract column, or has no valid row to score."""
+    from mlflow_project.data.contract import ContractError
+    from mlflow_project.data.dataset import load_tickets
+    from mlflow_project.data.io import DataSourceError
+
+    try:
+        validation = load_tickets(data).validation
+    except (DataSourceError, ContractError) as exc:
+        _fail(f"cannot compare, --data refused: {exc}", EXIT_REFUSED)
+    if validation.valid.empty:
+        _fail(f"cannot compare on {data}: none of its {validation.total_rows} row(s) honours "
+              "the data contract (`ticket-urgency validate --data FILE` lists why)", EXIT_REFUSED)
+    return validation.valid
+
+
+def _registry_failure(exc: MlflowException, refusal: str) -> NoReturn:
+    """Exit 3 when the registry has no such model or version, else 1 (the registry failed)."""
+    if exc.error_code == NOT_FOUND:
+        _fail(f"{refusal}: {exc.message}", EXIT_REFUSED)
+    _fail(f"registry error: {exc.message}", EXIT_REGISTRY)
 
 
 def _fail(message: str, code: int) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
+    """Print `message` as one error line (credentials masked: MLflow repeats URIs), then exit."""
+    typer.echo(f"error: {redact(message)}", err=True)
     raise typer.Exit(code)
+
+
+def main() -> None:
+    """The console script: the app, with credentials masked in any unexpected traceback."""
+    run_cli(app)

@@ -12,21 +12,25 @@ from mlflow import MlflowClient
 from mlflow_project.data.contract import FEATURE_COLUMNS, LABEL_COLUMN
 from mlflow_project.evaluation.metrics import classification_metrics
 from mlflow_project.registry import naming
-from mlflow_project.registry.validation import load_holdout
+from mlflow_project.registry.validation import load_holdout, unseen_by
 
 COMPARED = ("roc_auc", "pr_auc", "precision", "recall", "f1", "brier", "predicted_urgent_rate")
 
 
 def compare_versions(client: MlflowClient, name: str, first: str, second: str,
                      data: pd.DataFrame | None = None) -> dict[str, Any]:
-    """Score both versions on `data` (default: the newer version's hold-out) and tabulate.
+    """Score both versions on `data` and tabulate.
 
-    Precision, recall and F1 use each version's own decision threshold, as it would serve.
+    By default the rows are the newer version's evaluation rows minus those the older one
+    trained on: rows neither version saw, as the gate compares them. Precision, recall and F1
+    use each version's own decision threshold, as it would serve.
     """
     versions = {v: client.get_model_version(name, v) for v in (first, second)}
     if data is None:
-        newer = max(versions.values(), key=lambda v: int(v.version))
-        data, source = load_holdout(str(newer.run_id)), f"hold-out of v{newer.version}"
+        ordered = sorted(versions.values(), key=lambda v: int(v.version))
+        older, newer = ordered[0], ordered[-1]
+        data, how = unseen_by(load_holdout(str(newer.run_id)), older)
+        source = f"v{newer.version}'s evaluation rows {how}"
     else:
         source = "given data"
     labels = data[LABEL_COLUMN].to_numpy()

@@ -7,12 +7,11 @@ from dataclasses import dataclass
 from mlflow import MlflowClient
 from mlflow.entities.model_registry import ModelVersion
 
-from mlflow_project.registry import naming
+from mlflow_project.registry import audit, moves, naming
 from mlflow_project.registry.gate import GatePolicy
-from mlflow_project.registry.store import move_alias, version_by_alias
-from mlflow_project.registry.validation import judge_version, load_holdout
-from registry_tools import audit
-from registry_tools.lock import registry_lock
+from mlflow_project.registry.lock import registry_lock
+from mlflow_project.registry.store import version_by_alias
+from mlflow_project.registry.validation import GateInputMissing, judge_version
 
 
 class PromotionRefused(RuntimeError):
@@ -33,11 +32,12 @@ def promote(client: MlflowClient, name: str, version: str, *, actor: str, reason
     """Point `@production` at `version` if it passed the gate (re-run if production moved since).
 
     Serialized with every other alias move through the registry lock, and recorded in the audit
-    trail. `force` skips the gate and needs a reason, which is recorded with the move.
+    trail; a challenger that is the promoted version is cleared (audited too). `force` skips the
+    gate and needs a reason, which is recorded with the move.
     """
     if force and not reason.strip():
         raise PromotionRefused("--force needs --reason, which is recorded with the promotion")
-    with registry_lock(client, name, holder=f"{actor}: promote v{version}"):
+    with registry_lock(client, name, holder=f"{actor}: promote v{version}") as lock:
         candidate = client.get_model_version(name, version)
         production = version_by_alias(client, name, naming.PRODUCTION)
         if production is not None and str(production.version) == version:
@@ -46,14 +46,13 @@ def promote(client: MlflowClient, name: str, version: str, *, actor: str, reason
         if not force:
             _require_passed(candidate)
             if production is not None and _gated_against(candidate) != str(production.version):
-                _regate(client, candidate, policy, actor)
+                _regate(client, candidate, policy)
                 regated = True
         why = f"forced: {reason.strip()}" if force else (reason.strip() or "passed the gate")
-        previous = _move_production(client, name, version, actor=actor, reason=why,
-                                    action=audit.PROMOTE)
-        challenger = version_by_alias(client, name, naming.CHALLENGER)
-        if challenger is not None and str(challenger.version) == version:
-            client.delete_registered_model_alias(name, naming.CHALLENGER)
+        previous = moves.move_alias(client, lock, name, naming.PRODUCTION, version,
+                                    action=audit.PROMOTE, actor=actor, reason=why)
+        moves.clear_alias(client, lock, name, naming.CHALLENGER, only_from=version, actor=actor,
+                          reason=f"v{version} was promoted to production")
     return Promotion(version=version, previous_version=previous, regated=regated)
 
 
@@ -63,22 +62,14 @@ def rollback(client: MlflowClient, name: str, *, actor: str, reason: str) -> Pro
     No gate: a rollback returns to a version that already served. Serialized and audited like
     a promotion.
     """
-    with registry_lock(client, name, holder=f"{actor}: rollback"):
+    with registry_lock(client, name, holder=f"{actor}: rollback") as lock:
         target = audit.previous_production(audit.entries(client, name), naming.PRODUCTION)
         if target is None:
             raise PromotionRefused(f"{name} has no previous production version to roll back to")
-        previous = _move_production(client, name, target, actor=actor,
-                                    reason=reason.strip() or "rollback", action=audit.ROLLBACK)
+        previous = moves.move_alias(client, lock, name, naming.PRODUCTION, target,
+                                    action=audit.ROLLBACK, actor=actor,
+                                    reason=reason.strip() or "rollback")
     return Promotion(version=target, previous_version=previous, regated=False)
-
-
-def _move_production(client: MlflowClient, name: str, version: str, *, actor: str, reason: str,
-                     action: str) -> str | None:
-    """Move the alias (version tags record who/when/why) and append the audit entry."""
-    previous = move_alias(client, name, naming.PRODUCTION, version, actor=actor, reason=reason)
-    audit.record(client, name, action=action, alias=naming.PRODUCTION, from_version=previous,
-                 to_version=version, actor=actor, reason=reason)
-    return previous
 
 
 def pending_version(client: MlflowClient, name: str) -> str | None:
@@ -102,12 +93,14 @@ def _gated_against(candidate: ModelVersion) -> str:
     return candidate.tags.get(naming.TAG_GATE_BASELINE_VERSION, "")
 
 
-def _regate(client: MlflowClient, candidate: ModelVersion, policy: GatePolicy,
-            actor: str) -> None:
-    """Production changed since the candidate was gated: gate it again on its own hold-out."""
-    holdout = load_holdout(str(candidate.run_id))
-    decision = judge_version(client, candidate.name, str(candidate.version), holdout, policy,
-                             actor)
+def _regate(client: MlflowClient, candidate: ModelVersion, policy: GatePolicy) -> None:
+    """Production changed since the candidate was gated: gate it again (no alias moves)."""
+    try:
+        decision = judge_version(client, candidate.name, str(candidate.version), policy)
+    except GateInputMissing as exc:
+        raise PromotionRefused(f"version {candidate.version} cannot be gated against the current "
+                               f"production version ({exc}); use --force --reason '...' to "
+                               "promote it anyway") from exc
     if not decision.passed:
         raise PromotionRefused(f"version {candidate.version} no longer passes the gate against "
                                f"the current production version: {decision.summary}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,23 @@ def endava_csv() -> Path:
             pytest.fail(message)
         pytest.skip(message)
     return ENDAVA_CSV
+
+
+@pytest.fixture(autouse=True)
+def _tracking_uri_stays_with_its_test() -> Iterator[None]:
+    """`mlflow.set_tracking_uri` sets a process-wide URI and MLFLOW_TRACKING_URI itself; undo
+    both after each test, so a later test never talks to an earlier test's store."""
+    before = os.environ.get("MLFLOW_TRACKING_URI")
+    yield
+    try:
+        from mlflow.tracking._tracking_service import utils
+    except ImportError:  # Airflow's environment runs these fixtures without MLflow
+        return
+    utils._tracking_uri = None  # MLflow has no public reset
+    if before is None:
+        os.environ.pop("MLFLOW_TRACKING_URI", None)
+    else:
+        os.environ["MLFLOW_TRACKING_URI"] = before
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 from mlflow import MlflowClient
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 EXPERIMENT = "ticket_urgency_tests"
+ADMIN_URI = os.environ.get("TEST_POSTGRES_URI",
+                           "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
 
 
 @dataclass(frozen=True)
@@ -57,3 +61,43 @@ def make_store(root: Path) -> Store:
     for key in ("MLFLOW_RUN_ID", "MLFLOW_EXPERIMENT_NAME", "MLFLOW_EXPERIMENT_ID"):
         env.pop(key, None)
     return Store(root=root, uri=uri, env=env)
+
+
+def admin_sql(statement: str) -> None:
+    """Run one statement on the PostgreSQL maintenance database, outside a transaction."""
+    import psycopg2
+    from sqlalchemy.engine import make_url
+
+    url = make_url(ADMIN_URI)
+    connection = psycopg2.connect(host=url.host, port=url.port, user=url.username,
+                                  password=url.password, dbname=url.database, connect_timeout=5)
+    try:
+        connection.autocommit = True
+        with connection.cursor() as cursor:
+            cursor.execute(statement)
+    finally:
+        connection.close()
+
+
+def require_postgres() -> None:
+    """Fail (CI=true) or skip, saying how to get one, when PostgreSQL is not reachable."""
+    import psycopg2
+    from sqlalchemy.engine import make_url
+
+    try:
+        admin_sql("SELECT 1")
+    except psycopg2.OperationalError as exc:
+        url = make_url(ADMIN_URI)
+        message = (f"PostgreSQL is not reachable at {url.host}:{url.port} ({str(exc).strip()}); "
+                   "install and start PostgreSQL (e.g. apt-get install postgresql) or set "
+                   "TEST_POSTGRES_URI")
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+def free_port() -> int:
+    """A TCP port on the loopback interface that is free right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

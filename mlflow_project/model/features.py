@@ -49,24 +49,28 @@ def model_frame(tickets: pd.DataFrame) -> pd.DataFrame:
 def build_pipeline(hyperparameters: Mapping[str, Any]) -> Pipeline:
     """A fresh, unfitted TF-IDF + one-hot + logistic-regression pipeline.
 
-    Recognised hyper-parameters: `C`, `max_features`, `ngram_max`, `min_df`, `class_weight`
-    ("balanced" or "none") and `seed`.
+    Recognised hyper-parameters: `features` ("word": word 1..`ngram_max`-grams; "word+char":
+    those and character 2..`char_ngram_max`-grams within word boundaries, which catch spelling
+    variants and word pieces), `C`, `max_features` (per vectoriser), `ngram_max`,
+    `char_ngram_max`, `min_df`, `class_weight` ("balanced" or "none") and `seed`.
     """
     class_weight = hyperparameters.get("class_weight", "balanced")
+    min_df = int(hyperparameters.get("min_df", 2))
+    max_features = int(hyperparameters.get("max_features", 50_000))
+    text = [("text", TfidfVectorizer(
+        ngram_range=(1, int(hyperparameters.get("ngram_max", 2))), min_df=min_df,
+        max_features=max_features, sublinear_tf=True, dtype=np.float64), TEXT_FEATURE)]
+    if hyperparameters.get("features", "word") == "word+char":
+        text.append(("text_char", TfidfVectorizer(
+            analyzer="char_wb", ngram_range=(2, int(hyperparameters.get("char_ngram_max", 5))),
+            min_df=min_df, max_features=max_features, sublinear_tf=True, dtype=np.float64),
+            TEXT_FEATURE))
     features = ColumnTransformer(
-        [
-            ("text", TfidfVectorizer(
-                ngram_range=(1, int(hyperparameters.get("ngram_max", 2))),
-                min_df=int(hyperparameters.get("min_df", 2)),
-                max_features=int(hyperparameters.get("max_features", 50_000)),
-                sublinear_tf=True,
-                dtype=np.float64,
-            ), TEXT_FEATURE),
-            ("categorical", OneHotEncoder(
-                categories=[list(SOURCE_VALUES), list(TIER_VALUES)],
-                handle_unknown="ignore",
-            ), list(CATEGORICAL_FEATURES)),
-        ],
+        [*text,
+         ("categorical", OneHotEncoder(
+             categories=[list(SOURCE_VALUES), list(TIER_VALUES)],
+             handle_unknown="ignore",
+         ), list(CATEGORICAL_FEATURES))],
         sparse_threshold=1.0,
     )
     classifier = LogisticRegression(

@@ -1,7 +1,8 @@
 """Fast scoring of tickets with a fitted pipeline, without building a DataFrame per call.
 
-The fitted pipeline is linear after its feature step, so a ticket's log-odds are its TF-IDF vector
-times the text weights, plus one weight per categorical value, plus the intercept. For a handful of
+The fitted pipeline is linear after its feature step, so a ticket's log-odds are its TF-IDF vectors
+(one per vectoriser: words, character n-grams) times their weights, plus one weight per
+categorical value, plus the intercept. For a handful of
 tickets, sklearn's sparse-matrix and DataFrame machinery costs far more than that arithmetic, so the
 TF-IDF vector of each ticket is computed here as a small dict with the fitted vectoriser's own
 analyser, vocabulary and IDF weights. `tests/unit/test_scoring.py` proves the result equals
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,6 +27,7 @@ from mlflow_project.model.features import (
     model_frame,
     ticket_text,
 )
+from mlflow_project.model.staged import TwoStageModel
 
 
 @dataclass(frozen=True)
@@ -36,33 +38,107 @@ class Term:
     weight: float
 
 
-class TicketScorer:
-    """Urgency probabilities and labels from a fitted pipeline and a decision threshold."""
+@dataclass(frozen=True)
+class TextBlock:
+    """One fitted TF-IDF vectoriser of the text and its slice of the classifier's weights."""
 
-    def __init__(self, pipeline: Pipeline, threshold: float) -> None:
+    analyse: Callable[[str], list[str]]
+    vocabulary: Mapping[str, int]
+    terms: Sequence[str]
+    sublinear_tf: bool
+    l2_norm: bool
+    idf: Sequence[float]
+    weights: Sequence[float]
+
+    @classmethod
+    def of(cls, vectoriser: TfidfVectorizer, weights: np.ndarray) -> TextBlock:
+        """The block of a fitted vectoriser, given the classifier weights of its columns."""
+        _require_supported(vectoriser)
+        return cls(analyse=vectoriser.build_analyzer(), vocabulary=vectoriser.vocabulary_,
+                   terms=[str(t) for t in vectoriser.get_feature_names_out()],
+                   sublinear_tf=bool(vectoriser.sublinear_tf),
+                   l2_norm=vectoriser.norm == "l2", idf=vectoriser.idf_.tolist(),
+                   weights=weights.tolist())
+
+    def tfidf(self, text: str) -> dict[int, float]:
+        """The text's TF-IDF vector as {feature index: value}, as the vectoriser makes it."""
+        counts = Counter(index for index in map(self.vocabulary.get, self.analyse(text))
+                         if index is not None)
+        vector = {index: (1.0 + math.log(count) if self.sublinear_tf else float(count))
+                  * self.idf[index] for index, count in counts.items()}
+        if self.l2_norm and vector:
+            norm = math.sqrt(sum(v * v for v in vector.values()))
+            vector = {index: v / norm for index, v in vector.items()}
+        return vector
+
+    def logit(self, text: str) -> float:
+        """This block's contribution to the log-odds of "urgent"."""
+        return sum(v * self.weights[i] for i, v in self.tfidf(text).items())
+
+    def contributions(self, text: str) -> list[Term]:
+        """Each present term and its contribution to the log-odds."""
+        return [Term(self.terms[i], v * self.weights[i]) for i, v in self.tfidf(text).items()]
+
+
+@dataclass(frozen=True)
+class LinearStage:
+    """One fitted pipeline as arithmetic: text blocks, categorical weights and the intercept."""
+
+    blocks: Sequence[TextBlock]
+    category_weights: Mapping[str, Mapping[str, float]]
+    intercept: float
+
+    @classmethod
+    def of(cls, pipeline: Pipeline) -> LinearStage:
+        """The stage of a fitted TF-IDF + one-hot + logistic-regression pipeline."""
         features = pipeline.named_steps["features"]
         classifier = pipeline.named_steps["classifier"]
+        weights = np.asarray(classifier.coef_[0], dtype=float)
+        columns = features.output_indices_
+        return cls(
+            blocks=[TextBlock.of(transformer, weights[columns[name]])
+                    for name, transformer, _ in features.transformers_
+                    if isinstance(transformer, TfidfVectorizer)],
+            category_weights=_category_weights(
+                features.named_transformers_["categorical"].categories_,
+                weights[columns["categorical"]]),
+            intercept=float(classifier.intercept_[0]))
+
+    def logit(self, text: str, ticket: Mapping[str, object]) -> float:
+        """The log-odds this stage gives the ticket."""
+        categorical = sum(self.category_weights[column].get(
+            category_value(ticket.get(column)), 0.0) for column in CATEGORICAL_FEATURES)
+        return self.intercept + sum(block.logit(text) for block in self.blocks) + categorical
+
+
+class TicketScorer:
+    """Urgency probabilities and labels from a fitted model and a decision threshold.
+
+    The model is one pipeline, or a `TwoStageModel` whose two pipelines' probabilities
+    multiply. A pipeline's feature step may hold several TF-IDF vectorisers of the text (words,
+    and character n-grams) and the one-hot encoder of the categorical columns.
+    """
+
+    def __init__(self, pipeline: Pipeline | TwoStageModel, threshold: float) -> None:
         self.pipeline = pipeline
         self.threshold = float(threshold)
-        vectoriser: TfidfVectorizer = features.named_transformers_["text"]
-        _require_supported(vectoriser)
-        self._analyse = vectoriser.build_analyzer()
-        self._vocabulary: dict[str, int] = vectoriser.vocabulary_
-        self._terms = vectoriser.get_feature_names_out()
-        self._sublinear_tf = bool(vectoriser.sublinear_tf)
-        self._l2_norm = vectoriser.norm == "l2"
-        self._idf = vectoriser.idf_.tolist()
-        weights = np.asarray(classifier.coef_[0], dtype=float)
-        self._text_weights = weights[:len(self._terms)].tolist()
-        self._category_weights = _category_weights(
-            features.named_transformers_["categorical"].categories_, weights[len(self._terms):])
-        self._intercept = float(classifier.intercept_[0])
+        pipelines = pipeline.stages if isinstance(pipeline, TwoStageModel) else (pipeline,)
+        self._stages = [LinearStage.of(p) for p in pipelines]
+
+    def text_vectoriser(self) -> TfidfVectorizer:
+        """The word TF-IDF vectoriser of the last stage (its vocabulary is the model's)."""
+        vectoriser: TfidfVectorizer = self._last_pipeline().named_steps[
+            "features"].named_transformers_["text"]
+        return vectoriser
 
     def probabilities(self, tickets: Sequence[Mapping[str, object]]) -> np.ndarray:
         """Urgency probability for each ticket given as a mapping of contract fields."""
-        logits = [self._intercept + self._text_logit(t) + self._categorical_logit(t)
-                  for t in tickets]
-        return _sigmoid(np.asarray(logits, dtype=float))
+        texts = [_text(t) for t in tickets]
+        probability = np.ones(len(tickets))
+        for stage in self._stages:
+            probability *= _sigmoid(np.asarray([stage.logit(text, ticket) for text, ticket
+                                                in zip(texts, tickets, strict=True)], dtype=float))
+        return probability
 
     def probabilities_frame(self, tickets: pd.DataFrame) -> np.ndarray:
         """Urgency probability for each row of a contract-shaped frame (the batch path)."""
@@ -73,30 +149,25 @@ class TicketScorer:
         return (probabilities >= self.threshold).astype(np.int64)
 
     def explain(self, ticket: Mapping[str, object], top: int = 5) -> list[Term]:
-        """The terms of one ticket that pushed its urgency score up the most (ties: by term)."""
-        contributions = [Term(str(self._terms[index]), value * self._text_weights[index])
-                         for index, value in self._tfidf(ticket).items()]
-        ranked = sorted(contributions, key=lambda term: (-term.weight, term.term))
+        """The terms of one ticket that pushed its urgency score up the most (ties: by term);
+        with two stages, a term's pushes on both log-odds add up."""
+        text = _text(ticket)
+        pushes: dict[str, float] = {}
+        for stage in self._stages:
+            for block in stage.blocks:
+                for term in block.contributions(text):
+                    pushes[term.term] = pushes.get(term.term, 0.0) + term.weight
+        ranked = sorted((Term(t, w) for t, w in pushes.items()),
+                        key=lambda term: (-term.weight, term.term))
         return [term for term in ranked[:top] if term.weight > 0]
 
-    def _tfidf(self, ticket: Mapping[str, object]) -> dict[int, float]:
-        """The ticket's TF-IDF vector as {feature index: value}, as the vectoriser makes it."""
-        text = ticket_text(ticket.get("title"), ticket.get("description"))
-        counts = Counter(index for index in map(self._vocabulary.get, self._analyse(text))
-                         if index is not None)
-        vector = {index: (1.0 + math.log(count) if self._sublinear_tf else float(count))
-                  * self._idf[index] for index, count in counts.items()}
-        if self._l2_norm and vector:
-            norm = math.sqrt(sum(v * v for v in vector.values()))
-            vector = {index: v / norm for index, v in vector.items()}
-        return vector
+    def _last_pipeline(self) -> Pipeline:
+        model = self.pipeline
+        return model.stages[-1] if isinstance(model, TwoStageModel) else model
 
-    def _text_logit(self, ticket: Mapping[str, object]) -> float:
-        return sum(v * self._text_weights[i] for i, v in self._tfidf(ticket).items())
 
-    def _categorical_logit(self, ticket: Mapping[str, object]) -> float:
-        return sum(self._category_weights[column].get(category_value(ticket.get(column)), 0.0)
-                   for column in CATEGORICAL_FEATURES)
+def _text(ticket: Mapping[str, object]) -> str:
+    return ticket_text(ticket.get("title"), ticket.get("description"))
 
 
 def _require_supported(vectoriser: TfidfVectorizer) -> None:

@@ -74,9 +74,7 @@ def build_baseline(reference: pd.DataFrame, model_reference: pd.DataFrame,
 
 def text_vectoriser(scorer: TicketScorer) -> TfidfVectorizer:
     """The model's own fitted TF-IDF vectoriser (its `vocabulary_` is the model's vocabulary)."""
-    vectoriser: TfidfVectorizer = (
-        scorer.pipeline.named_steps["features"].named_transformers_["text"])
-    return vectoriser
+    return scorer.text_vectoriser()
 
 
 def _halves(rows: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

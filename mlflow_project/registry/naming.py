@@ -12,6 +12,7 @@ TAG_DATA_SHA256 = "data_sha256"
 TAG_CODE_SHA256 = "code_sha256"
 TAG_FINGERPRINT = "fingerprint"
 TAG_THRESHOLD = "threshold"
+TAG_EVALUATION_RULE = "evaluation_rule"
 
 # The gate's verdict.
 TAG_VALIDATION_STATUS = "validation_status"

@@ -1,4 +1,4 @@
-"""Registry reads and writes: find versions, register with lineage, move aliases with an audit."""
+"""Registry reads and writes: find versions, tag them, point an alias (audited: `moves`)."""
 
 from __future__ import annotations
 
@@ -53,8 +53,11 @@ def move_alias(client: MlflowClient, name: str, alias: str, version: str, *, act
                reason: str) -> str | None:
     """Point `alias` at `version`, recording who, when, why and the version it pointed at before.
 
-    Returns the previous version (None if the alias was unset). The audit tags are written before
-    the alias moves, so an alias never points at a version without its audit record.
+    Returns the previous version (None if the alias was unset). The version's tags are written
+    before the alias moves, so an alias never points at a version without them. This is the
+    unlocked, unaudited step of `registry.moves.move_alias`, which every move of the platform
+    goes through (under the registry lock, with an audit entry); call it directly only to seed
+    a test or benchmark registry.
     """
     previous = version_by_alias(client, name, alias)
     previous_version = str(previous.version) if previous else None

@@ -1,13 +1,19 @@
-"""Find or create the MLflow experiment a training run logs to."""
+"""Find or create the MLflow experiment a training run logs to, and open that run."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlparse
 
 import mlflow
 from mlflow import MlflowClient
+from mlflow.entities import Run
 from mlflow.exceptions import MlflowException
+
+from mlflow_project.training.errors import ConfigurationError
 
 
 def local_artifact_root(tracking_uri: str, configured: str | None) -> str | None:
@@ -43,3 +49,22 @@ def ensure_experiment(name: str, artifact_root: str | None) -> str:
         if created is None:
             raise
         return str(created.experiment_id)
+
+
+@contextmanager
+def project_run(experiment_name: str, artifact_root: str | None) -> Iterator[Run]:
+    """The run to log to: the one `mlflow run` started (MLFLOW_RUN_ID, which must belong to
+    `experiment_name`), or a new one in that experiment."""
+    if os.environ.get("MLFLOW_RUN_ID"):
+        with mlflow.start_run() as run:
+            actual = MlflowClient().get_experiment(run.info.experiment_id).name
+            if actual != experiment_name:
+                raise ConfigurationError(
+                    f"this run belongs to experiment '{actual}' but experiment_name is "
+                    f"'{experiment_name}'; pass --experiment-name {experiment_name} to mlflow run"
+                )
+            yield run
+        return
+    experiment_id = ensure_experiment(experiment_name, artifact_root)
+    with mlflow.start_run(experiment_id=experiment_id) as run:
+        yield run

@@ -7,59 +7,53 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import mlflow
-import numpy as np
 import pandas as pd
 from mlflow import MlflowClient
 from mlflow.data.pandas_dataset import from_pandas
 from mlflow.entities import Run
-from sklearn.model_selection import train_test_split
-from sklearn.pipeline import Pipeline
 
 from mlflow_project.data.contract import LABEL_COLUMN
+from mlflow_project.data.csv_safety import neutralise_formulas
 from mlflow_project.data.dataset import DataRefused, LoadedTickets, check_trainable, load_tickets
+from mlflow_project.evaluation import partition
 from mlflow_project.evaluation.metrics import sliced_metrics
+from mlflow_project.evaluation.partition import split_by_content
 from mlflow_project.evaluation.reports import (
     classification_report_text,
     data_profile,
     write_evaluation_plots,
 )
-from mlflow_project.model.features import build_pipeline, model_frame
 from mlflow_project.registry import naming
 from mlflow_project.registry.gate import GateDecision
+from mlflow_project.registry.moves import nominate_challenger
 from mlflow_project.registry.store import tag_version, version_with_fingerprint
-from mlflow_project.registry.validation import HOLDOUT_ARTIFACT, judge_version
+from mlflow_project.registry.validation import (
+    HOLDOUT_ARTIFACT,
+    TRAINED_KEYS_ARTIFACT,
+    judge_version,
+)
 from mlflow_project.settings import ProjectSettings
 from mlflow_project.training import lineage
 from mlflow_project.training.config import TrainConfig
-from mlflow_project.training.experiment import ensure_experiment
+from mlflow_project.training.cross_validation import (
+    FittedModel,
+    describe,
+    fit_model,
+    scores_of,
+)
+from mlflow_project.training.experiment import project_run
 from mlflow_project.training.packaging import log_pyfunc_model
-from mlflow_project.training.threshold import choose_threshold
 
 log = logging.getLogger(__name__)
 
 # Parameters that do not change the trained model, so they stay out of its fingerprint.
 NOT_FINGERPRINTED = ("data", "experiment_name", "max_reject_share")
-
-
-class ConfigurationError(ValueError):
-    """The run's parameters or setup cannot work (another experiment, an unfittable model)."""
-
-
-@dataclass(frozen=True)
-class Splits:
-    """Disjoint training, validation (threshold choice) and test (evaluation, gate) frames."""
-
-    train: pd.DataFrame
-    validation: pd.DataFrame
-    test: pd.DataFrame
+TRAINED_KEYS_FOLDER = str(Path(TRAINED_KEYS_ARTIFACT).parent)
 
 
 @dataclass(frozen=True)
@@ -77,10 +71,12 @@ class TrainingOutcome:
 def train(config: TrainConfig, settings: ProjectSettings) -> TrainingOutcome:
     """Run one training job end to end; raise DataRefused when the data is not fit to train on.
 
-    A run whose data, code and parameters match an already registered version stops before
-    fitting and reports that version instead of registering a copy.
+    The valid rows are split by content (`evaluation.partition`): the evaluation rows are never
+    trained on; the model is cross-validated, thresholded and refitted on the others. A run whose
+    data, code and parameters match an already registered version stops before fitting and
+    reports that version instead of registering a copy.
     """
-    with _training_run(config, settings) as run:
+    with project_run(config.experiment_name, settings.artifact_root) as run:
         _log_config(config, run)
         loaded = load_tickets(config.data)
         _log_data(loaded)
@@ -93,72 +89,48 @@ def train(config: TrainConfig, settings: ProjectSettings) -> TrainingOutcome:
         if existing is not None:
             mlflow.set_tag("duplicate_of_version", existing.version)
             return TrainingOutcome(run.info.run_id, duplicate_of=str(existing.version))
-        splits = split_tickets(loaded.validation.valid, config)
-        pipeline, threshold = fit_model(splits, config)
-        metrics = _evaluate(pipeline, splits.test, threshold)
-        _log_holdout(splits.test)
-        model_info = log_pyfunc_model(pipeline, threshold, config.target_recall)
-        version_tags = {**lineage_tags, naming.TAG_THRESHOLD: f"{threshold:.6f}",
+        development, evaluation = development_and_evaluation(loaded.validation.valid, config)
+        fitted = fit_model(development, config,
+                           evaluation_positives=int(evaluation[LABEL_COLUMN].sum()))
+        mlflow.set_tag("model_structure", describe(fitted.pipeline))
+        metrics = _evaluate(fitted, evaluation)
+        _log_partition(development, evaluation)
+        model_info = log_pyfunc_model(fitted.pipeline, fitted.threshold, config.target_recall)
+        version_tags = {**lineage_tags, naming.TAG_THRESHOLD: f"{fitted.threshold:.6f}",
                         **{naming.metric_tag(k): f"{v:.6f}" for k, v in metrics.items()}}
         version = str(mlflow.register_model(model_info.model_uri, settings.model_name).version)
         tag_version(client, settings.model_name, version, version_tags)
-        decision = judge_version(client, settings.model_name, version, splits.test,
-                                 settings.gate_policy, settings.actor)
+        decision = judge_version(client, settings.model_name, version, settings.gate_policy)
+        if decision.passed:
+            _nominate(client, settings, version)
         mlflow.set_tags({"model_version": version,
                          naming.TAG_VALIDATION_STATUS: decision.status,
                          naming.TAG_VALIDATION_REASON: decision.summary})
-        return TrainingOutcome(run.info.run_id, metrics, threshold, version, decision)
+        return TrainingOutcome(run.info.run_id, metrics, fitted.threshold, version, decision)
 
 
-def fit_model(splits: Splits, config: TrainConfig) -> tuple[Pipeline, float]:
-    """Fit the pipeline on the training split and pick its threshold on the validation split."""
-    pipeline = build_pipeline(config.hyperparameters())
-    try:
-        pipeline.fit(model_frame(splits.train), splits.train[LABEL_COLUMN].to_numpy())
-    except ValueError as exc:  # e.g. min_df so high that no term is left
-        raise ConfigurationError(f"cannot fit the model with these parameters: {exc}") from exc
-    threshold = choose_threshold(splits.validation[LABEL_COLUMN].to_numpy(),
-                                 _scores(pipeline, splits.validation), config.target_recall)
-    return pipeline, threshold
+def development_and_evaluation(tickets: pd.DataFrame,
+                               config: TrainConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The content split of the valid rows; DataRefused unless both parts hold both classes."""
+    development, evaluation = split_by_content(tickets, config.eval_fraction)
+    for part, frame in (("development", development), ("evaluation", evaluation)):
+        counts = frame[LABEL_COLUMN].value_counts().to_dict()
+        if len(counts) < 2:
+            raise DataRefused(
+                f"the {part} rows ({len(frame)} of {len(tickets)}, split by ticket content "
+                f"with eval_fraction {config.eval_fraction}) do not hold both classes "
+                f"(class counts {counts}): more tickets, or more urgent ones, are needed")
+    return development, evaluation
 
 
-def split_tickets(tickets: pd.DataFrame, config: TrainConfig) -> Splits:
-    """Stratified train/validation/test split (by label, and by slice where there is one)."""
-    strata = tickets[LABEL_COLUMN].astype(str)
-    if "slice" in tickets.columns:
-        strata = strata + "|" + tickets["slice"]
-    try:
-        rest, test = train_test_split(tickets, test_size=config.test_fraction,
-                                      random_state=config.seed, stratify=strata)
-        share = config.validation_fraction / (1 - config.test_fraction)
-        train, validation = train_test_split(rest, test_size=share, random_state=config.seed,
-                                             stratify=strata.loc[rest.index])
-    except ValueError as exc:
-        counts = tickets[LABEL_COLUMN].value_counts().to_dict()
-        raise DataRefused(
-            f"too few tickets per class for a stratified train/validation/test split "
-            f"(class counts {counts}): {exc}"
-        ) from exc
-    return Splits(*(frame.reset_index(drop=True) for frame in (train, validation, test)))
-
-
-@contextmanager
-def _training_run(config: TrainConfig, settings: ProjectSettings) -> Iterator[Run]:
-    """The run to log to: the one `mlflow run` started, or a new one in the named experiment."""
-    if os.environ.get("MLFLOW_RUN_ID"):
-        with mlflow.start_run() as run:
-            actual = MlflowClient().get_experiment(run.info.experiment_id).name
-            if actual != config.experiment_name:
-                raise ConfigurationError(
-                    f"this run belongs to experiment '{actual}' but experiment_name is "
-                    f"'{config.experiment_name}'; pass --experiment-name "
-                    f"{config.experiment_name} to mlflow run"
-                )
-            yield run
-        return
-    experiment_id = ensure_experiment(config.experiment_name, settings.artifact_root)
-    with mlflow.start_run(experiment_id=experiment_id) as run:
-        yield run
+def _nominate(client: MlflowClient, settings: ProjectSettings, version: str) -> None:
+    """Point @challenger at a version that passed the gate (under the registry lock, audited)."""
+    baseline = client.get_model_version(settings.model_name, version).tags.get(
+        naming.TAG_GATE_BASELINE_VERSION, "")
+    reason = (f"passed the gate against production v{baseline}" if baseline
+              else "passed the absolute bars (no production version yet)")
+    nominate_challenger(client, settings.model_name, version, actor=settings.actor,
+                        reason=reason)
 
 
 def _log_config(config: TrainConfig, run: Run) -> None:
@@ -178,6 +150,7 @@ def _lineage_tags(config: TrainConfig, loaded: LoadedTickets) -> dict[str, str]:
         naming.TAG_DATA_SHA256: loaded.sha256,
         naming.TAG_CODE_SHA256: code_hash,
         naming.TAG_FINGERPRINT: lineage.fingerprint(loaded.sha256, code_hash, params),
+        naming.TAG_EVALUATION_RULE: f"{partition.RULE}; eval_fraction={config.eval_fraction}",
     }
 
 
@@ -192,7 +165,7 @@ def _log_data(loaded: LoadedTickets) -> None:
                         "data.rejected_share": validation.rejected_share})
     with tempfile.TemporaryDirectory() as tmp:
         rejects = Path(tmp) / "rejects.csv"
-        validation.rejects.to_csv(rejects, index=False)
+        neutralise_formulas(validation.rejects).to_csv(rejects, index=False)
         profile = Path(tmp) / "profile.json"
         profile.write_text(json.dumps(data_profile(validation.valid), indent=2, default=str))
         mlflow.log_artifacts(tmp, artifact_path="data")
@@ -201,13 +174,20 @@ def _log_data(loaded: LoadedTickets) -> None:
                     validation.rejects.head(3).to_dict(orient="records"))
 
 
-def _evaluate(pipeline: Pipeline, test: pd.DataFrame, threshold: float) -> dict[str, float]:
-    """Metrics on the test split (overall and per slice), logged with their plots and report."""
-    labels = test[LABEL_COLUMN].to_numpy()
-    scores = _scores(pipeline, test)
+def _evaluate(fitted: FittedModel, evaluation: pd.DataFrame) -> dict[str, float]:
+    """Metrics on the evaluation rows (overall and per slice), the cross-validation figures and
+    the recall the threshold was expected to hold, logged with their plots and report."""
+    labels = evaluation[LABEL_COLUMN].to_numpy()
+    scores = scores_of(fitted.pipeline, evaluation)
+    threshold = fitted.threshold
     metrics = sliced_metrics(labels, scores, threshold,
-                             test["slice"] if "slice" in test.columns else None)
-    metrics["threshold"] = threshold
+                             evaluation["slice"] if "slice" in evaluation.columns else None)
+    expected = fitted.recall
+    metrics |= {"threshold": threshold, "expected_recall": expected.expected,
+                "expected_recall.low": expected.low, "expected_recall.high": expected.high,
+                "recall_within_expected": float(expected.low <= metrics["recall"]
+                                                <= expected.high),
+                **fitted.cv_metrics}
     mlflow.log_metrics(metrics)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -218,13 +198,13 @@ def _evaluate(pipeline: Pipeline, test: pd.DataFrame, threshold: float) -> dict[
     return metrics
 
 
-def _log_holdout(test: pd.DataFrame) -> None:
-    """Keep the test split with the run, so the gate can be re-run later on the same rows."""
+def _log_partition(development: pd.DataFrame, evaluation: pd.DataFrame) -> None:
+    """Keep the evaluation rows (the gate re-runs on them) and the content keys of the rows the
+    model trained on (so a later gate never judges on them) with the run."""
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / Path(HOLDOUT_ARTIFACT).name
-        test.to_parquet(path, index=False)
-        mlflow.log_artifact(str(path), artifact_path=str(Path(HOLDOUT_ARTIFACT).parent))
-
-
-def _scores(pipeline: Pipeline, tickets: pd.DataFrame) -> np.ndarray:
-    return np.asarray(pipeline.predict_proba(model_frame(tickets))[:, 1])
+        holdout = Path(tmp) / Path(HOLDOUT_ARTIFACT).name
+        evaluation.to_parquet(holdout, index=False)
+        mlflow.log_artifact(str(holdout), artifact_path=str(Path(HOLDOUT_ARTIFACT).parent))
+        keys = Path(tmp) / Path(TRAINED_KEYS_ARTIFACT).name
+        development[["key"]].to_parquet(keys, index=False)
+        mlflow.log_artifact(str(keys), artifact_path=TRAINED_KEYS_FOLDER)

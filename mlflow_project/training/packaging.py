@@ -21,6 +21,7 @@ from mlflow.models.model import ModelInfo
 from sklearn.pipeline import Pipeline
 
 from mlflow_project.model import pyfunc
+from mlflow_project.model.staged import TwoStageModel
 
 MODEL_PACKAGE_DIR = Path(pyfunc.__file__).resolve().parent
 RUNTIME_PACKAGES = ("mlflow-skinny", "scikit-learn", "numpy", "scipy", "pandas", "joblib",
@@ -42,7 +43,8 @@ def runtime_requirements() -> list[str]:
     return [f"{name}=={version(name)}" for name in RUNTIME_PACKAGES]
 
 
-def log_pyfunc_model(pipeline: Pipeline, threshold: float, target_recall: float) -> ModelInfo:
+def log_pyfunc_model(pipeline: Pipeline | TwoStageModel, threshold: float,
+                     target_recall: float) -> ModelInfo:
     """Log the model (pipeline, threshold, inference code, signature, example) to the active run."""
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)

@@ -23,6 +23,7 @@ from mlflow.exceptions import MlflowException
 from local_stack.processes import StackError
 from mlflow_project.data.io import DataSourceError
 from mlflow_project.monitoring.errors import InputUnusable
+from mlflow_project.registry.lock import LockTimeout
 from mlflow_project.settings import ProjectSettings
 from mlflow_project.settings import get_settings as project_settings
 from registry_tools.ab import registry
@@ -48,7 +49,6 @@ from registry_tools.ab.settings import load_settings as ab_settings
 from registry_tools.ab.targets import Target
 from registry_tools.cloudrun.settings import CloudRunSettings, SettingsError
 from registry_tools.cloudrun.settings import load_settings as cloud_run_settings
-from registry_tools.lock import LockTimeout
 from registry_tools.promotion import PromotionRefused
 from registry_tools.promotion import rollback as rollback_alias
 

@@ -15,10 +15,9 @@ from datetime import UTC, datetime
 
 from mlflow import MlflowClient
 
-from mlflow_project.registry import naming
+from mlflow_project.registry import audit, naming
 from mlflow_project.registry.gate import GatePolicy
 from mlflow_project.registry.store import tag_version, version_by_alias
-from registry_tools import audit
 from registry_tools.ab.plan import PlanError
 from registry_tools.promotion import Promotion, promote
 

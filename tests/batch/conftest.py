@@ -63,8 +63,9 @@ def registered_model(tmp_path_factory: pytest.TempPathFactory) -> RegisteredMode
     from mlflow_project.data.contract import validate_tickets
     from mlflow_project.data.synthetic import GeneratorConfig, generate_tickets
     from mlflow_project.training.config import TrainConfig
+    from mlflow_project.training.cross_validation import fit_model
     from mlflow_project.training.experiment import ensure_experiment
-    from mlflow_project.training.job import fit_model, split_tickets
+    from mlflow_project.training.job import development_and_evaluation
     from mlflow_project.training.packaging import log_pyfunc_model
 
     uri = f"sqlite:///{tmp_path_factory.mktemp('batch-store') / 'mlflow.db'}"
@@ -75,7 +76,8 @@ def registered_model(tmp_path_factory: pytest.TempPathFactory) -> RegisteredMode
         patch.setenv("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
         tickets = validate_tickets(generate_tickets(GeneratorConfig(rows=2000, seed=11))).valid
         config = TrainConfig(data="synthetic", min_df=1)
-        pipeline, threshold = fit_model(split_tickets(tickets, config), config)
+        fitted = fit_model(development_and_evaluation(tickets, config)[0], config)
+        pipeline, threshold = fitted.pipeline, fitted.threshold
         with mlflow.start_run(experiment_id=ensure_experiment("batch-tests", None)):
             info = log_pyfunc_model(pipeline, threshold, config.target_recall)
         version = mlflow.register_model(info.model_uri, "ticket_urgency").version

@@ -39,12 +39,13 @@ from mlflow_project.training.job import train
 from registry_tools.promotion import promote
 data = sys.argv[1]
 write_table(generate_tickets(GeneratorConfig(rows=2000, seed=5)), data)
-# a generous regression margin: v2 only has to pass, these tests are not about the gate
-settings = ProjectSettings(actor="deploy-tests", gate_max_regression=0.2)
+# generous margins: v2 only has to pass, these tests are not about the gate
+settings = ProjectSettings(actor="deploy-tests", gate_margin_roc_auc=0.2, gate_margin_pr_auc=0.3,
+                           gate_margin_recall=0.5)
 first = train(TrainConfig(data=data, experiment_name="deploy-tests", min_df=1), settings)
 promote(MlflowClient(), "ticket_urgency", first.version, actor="deploy-tests",
         reason="first production", policy=settings.gate_policy)
-second = train(TrainConfig(data=data, experiment_name="deploy-tests", min_df=1, C=1.0), settings)
+second = train(TrainConfig(data=data, experiment_name="deploy-tests", min_df=1, C=4.0), settings)
 assert (first.version, second.version) == ("1", "2"), (first, second)
 assert second.decision is not None and second.decision.passed, second.decision
 """

@@ -55,7 +55,13 @@ def test_the_run_logs_metrics_artifacts_and_dataset(store: Store) -> None:
              for a in client.list_artifacts(run_id, folder)}
     assert {"data/rejects.csv", "data/profile.json", "evaluation/confusion_matrix.png",
             "evaluation/roc_curve.png", "evaluation/pr_curve.png", "evaluation/calibration.png",
-            "evaluation/classification_report.txt", "evaluation/holdout.parquet"} <= names
+            "evaluation/classification_report.txt", "evaluation/holdout.parquet",
+            "data/trained_keys.parquet", "evaluation/gate_vs_vnone.json"} <= names
+    for metric in ("expected_recall", "expected_recall.low", "expected_recall.high",
+                   "cv.roc_auc", "cv.pr_auc"):
+        assert metric in run.data.metrics, metric
+    assert (run.data.metrics["expected_recall.low"] <= run.data.metrics["expected_recall"]
+            <= run.data.metrics["expected_recall.high"])
     (dataset_input,) = run.inputs.dataset_inputs
     sha_tags = {t.key: t.value for t in dataset_input.tags}
     assert sha_tags["sha256"] == client.get_model_version(MODEL, "1").tags["data_sha256"]
@@ -126,13 +132,16 @@ def test_the_gate_refuses_a_model_worse_than_production(store: Store, tickets_cs
     # Same data, a crippled vocabulary: only words in at least 800 tickets survive. The bars are
     # relaxed so that only the comparison with production can refuse it.
     relaxed_bars = {"TU_GATE_MIN_ROC_AUC": "0.5", "TU_GATE_MIN_PR_AUC": "0.0"}
-    result = store.train(tickets_csv, "min_df=800", "ngram_max=1", extra_env=relaxed_bars)
+    result = store.train(tickets_csv, "features=word", "min_df=800", "ngram_max=1",
+                         extra_env=relaxed_bars)
     assert result.returncode == 0, result.stderr[-3000:]
     assert store.versions() == ["1", "2"]
     client = store.client()
     tags = client.get_model_version(MODEL, "2").tags
     assert tags["validation_status"] == "failed"
-    assert "worse than production" in tags["validation_reason"]
+    assert "may be worse than production's" in tags["validation_reason"]
+    assert "95% interval" in tags["validation_reason"]
+    assert float(tags["metric.gate.difference.roc_auc.high"]) < 0
     assert tags["gate_baseline_version"] == "1"
     aliases = client.get_registered_model(MODEL).aliases
     assert {k: str(v) for k, v in aliases.items()} == {"production": "1"}
@@ -221,7 +230,7 @@ def test_unreadable_data_gives_a_clear_error(store: Store, tmp_path: Path, conte
 
 def test_parameters_that_cannot_fit_give_a_clear_error(store: Store, tickets_csv: Path) -> None:
     before = store.versions()
-    result = store.train(tickets_csv, "min_df=3900")
+    result = store.train(tickets_csv, "features=word", "min_df=3900")
     assert result.returncode != 0  # mlflow run reports any failure of its command as 1
     assert "error: cannot fit the model with these parameters" in result.stderr
     assert store.versions() == before

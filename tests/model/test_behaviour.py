@@ -12,7 +12,8 @@ from mlflow_project.data.contract import validate_tickets
 from mlflow_project.data.synthetic import GeneratorConfig, generate_tickets
 from mlflow_project.model.scoring import TicketScorer
 from mlflow_project.training.config import TrainConfig
-from mlflow_project.training.job import fit_model, split_tickets
+from mlflow_project.training.cross_validation import fit_model
+from mlflow_project.training.job import development_and_evaluation
 
 ROUTINE = [
     {"title": "Request for a new monitor", "description": "Could I get a second monitor?",
@@ -31,7 +32,8 @@ OUTAGE_PHRASE = "Production outage: the system is down for all customers, please
 def scorer() -> TicketScorer:
     tickets = validate_tickets(generate_tickets(GeneratorConfig(rows=6000, seed=5))).valid
     config = TrainConfig(data="synthetic")
-    pipeline, threshold = fit_model(split_tickets(tickets, config), config)
+    fitted = fit_model(development_and_evaluation(tickets, config)[0], config)
+    pipeline, threshold = fitted.pipeline, fitted.threshold
     return TicketScorer(pipeline, threshold)
 
 

@@ -20,7 +20,8 @@ from mlflow_project.monitoring.result import ModelIdentity, MonitorResult
 from mlflow_project.monitoring.simulate import log_records, write_jsonl
 from mlflow_project.monitoring.volume import summarise_volume
 from mlflow_project.training.config import TrainConfig
-from mlflow_project.training.job import fit_model, split_tickets
+from mlflow_project.training.cross_validation import fit_model
+from mlflow_project.training.job import development_and_evaluation
 
 
 @pytest.fixture(scope="session")
@@ -31,11 +32,11 @@ def reference_tickets() -> pd.DataFrame:
 
 @pytest.fixture(scope="session")
 def fitted(reference_tickets: pd.DataFrame) -> tuple[TicketScorer, pd.DataFrame]:
-    """A scorer trained as the `train` job trains, and its held-out split."""
+    """A scorer trained as the `train` job trains, and its evaluation rows."""
     config = TrainConfig(data="in-memory")
-    splits = split_tickets(reference_tickets, config)
-    pipeline, threshold = fit_model(splits, config)
-    return TicketScorer(pipeline, threshold), splits.test
+    development, evaluation = development_and_evaluation(reference_tickets, config)
+    fitted = fit_model(development, config)
+    return TicketScorer(fitted.pipeline, fitted.threshold), evaluation
 
 
 @pytest.fixture(scope="session")

@@ -19,7 +19,8 @@ from mlflow_project.monitoring.baseline import build_baseline
 from mlflow_project.monitoring.checks import CheckResult, WindowSample, run_drift_checks
 from mlflow_project.monitoring.engines import Correction, EngineName, get_engine
 from mlflow_project.training.config import TrainConfig
-from mlflow_project.training.job import fit_model, split_tickets
+from mlflow_project.training.cross_validation import fit_model
+from mlflow_project.training.job import development_and_evaluation
 
 pytestmark = pytest.mark.realdata
 
@@ -41,7 +42,8 @@ def parts(endava: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFram
 @pytest.fixture(scope="module")
 def endava_scorer(parts: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]) -> TicketScorer:
     config = TrainConfig(data="in-memory")
-    pipeline, threshold = fit_model(split_tickets(parts[0], config), config)
+    fitted = fit_model(development_and_evaluation(parts[0], config)[0], config)
+    pipeline, threshold = fitted.pipeline, fitted.threshold
     return TicketScorer(pipeline, threshold)
 
 

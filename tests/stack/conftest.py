@@ -7,7 +7,6 @@ in CI (CI=true) and skip elsewhere, saying how to get one.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -19,10 +18,9 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from local_stack.settings import StackSettings
-from tests.support import Store, make_store
+from tests.support import ADMIN_URI, Store, admin_sql, free_port, make_store, require_postgres
 
 BIN = Path(sys.executable).parent
-ADMIN_URI = os.environ.get("TEST_POSTGRES_URI", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
 
 
 @dataclass(frozen=True)
@@ -48,36 +46,9 @@ class StackUnderTest:
             return list(cursor.fetchall())
 
 
-def admin_sql(statement: str) -> None:
-    """Run one statement on the maintenance database, outside a transaction."""
-    url = make_url(ADMIN_URI)
-    connection = psycopg2.connect(host=url.host, port=url.port, user=url.username,
-                                  password=url.password, dbname=url.database, connect_timeout=5)
-    try:
-        connection.autocommit = True
-        with connection.cursor() as cursor:
-            cursor.execute(statement)
-    finally:
-        connection.close()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def postgres_available() -> None:
-    try:
-        admin_sql("SELECT 1")
-    except psycopg2.OperationalError as exc:
-        message = (f"PostgreSQL is not reachable at {make_url(ADMIN_URI).host}:"
-                   f"{make_url(ADMIN_URI).port} ({str(exc).strip()}); install and start "
-                   "PostgreSQL (e.g. apt-get install postgresql) or set TEST_POSTGRES_URI")
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+    require_postgres()
 
 
 @pytest.fixture(scope="module")

@@ -1,14 +1,16 @@
-"""Tests for the promotion gate: absolute bars and the no-regression rule against production."""
+"""Tests for the promotion gate: absolute bars and the non-inferiority rule against production."""
 
 from __future__ import annotations
 
 import pytest
 
+from mlflow_project.evaluation.bootstrap import Interval
 from mlflow_project.registry import naming
 from mlflow_project.registry.gate import GateDecision, GatePolicy, decide
 
 # Binary fractions, so that boundaries are exact in floating point.
-POLICY = GatePolicy(min_roc_auc=0.75, min_pr_auc=0.25, max_regression=0.125)
+POLICY = GatePolicy(min_roc_auc=0.75, min_pr_auc=0.25, margin_roc_auc=0.03125,
+                    margin_pr_auc=0.0625, margin_recall=0.125)
 GOOD = {"roc_auc": 0.875, "pr_auc": 0.5}
 
 
@@ -56,46 +58,66 @@ def test_default_policy_bars() -> None:
                       policy).passed
 
 
-@pytest.mark.parametrize("metric", ["roc_auc", "pr_auc"])
-def test_fails_when_worse_than_production_by_more_than_the_margin(metric: str) -> None:
-    production = {"roc_auc": 0.9375, "pr_auc": 0.75}
-    candidate = {**production, metric: production[metric] - 0.1875}  # above bars, 0.1875 worse
-    decision = decide(candidate, production, POLICY)
+def _differences(**lows: float) -> dict[str, Interval]:
+    """Differences (candidate - production) with the given lower ends, others comfortably
+    above every margin."""
+    return {m: Interval(estimate=lows.get(m, 0.0) + 0.03125, low=lows.get(m, -0.0078125),
+                        high=0.0625) for m in ("roc_auc", "pr_auc", "recall")}
+
+
+@pytest.mark.parametrize("metric", ["roc_auc", "pr_auc", "recall"])
+def test_fails_when_the_interval_reaches_below_the_margin(metric: str) -> None:
+    margin = POLICY.margins()[metric]
+    decision = decide(GOOD, _differences(**{metric: -margin - 0.0078125}), POLICY)
     assert not decision.passed
     assert len(decision.reasons) == 1
     reason = decision.reasons[0]
-    assert metric in reason
-    assert "production" in reason
-    assert f"{production[metric]:.4f}" in reason
-    assert f"{POLICY.max_regression:.4f}" in reason
+    assert reason.startswith(f"{metric} may be worse than production's")
+    assert f"-{margin:.4f}" in reason
+    assert "95% interval" in reason
     assert decision.status == naming.STATUS_FAILED
 
 
-@pytest.mark.parametrize("drop", [0.0625, 0.125])
-def test_passes_when_worse_than_production_within_the_margin(drop: float) -> None:
-    production = {"roc_auc": 0.9375, "pr_auc": 0.75}
-    candidate = {name: value - drop for name, value in production.items()}
-    assert decide(candidate, production, POLICY).passed
+@pytest.mark.parametrize("metric", ["roc_auc", "pr_auc", "recall"])
+def test_a_lower_end_exactly_at_the_margin_passes(metric: str) -> None:
+    margin = POLICY.margins()[metric]
+    assert decide(GOOD, _differences(**{metric: -margin}), POLICY).passed
+
+
+def test_a_worse_point_estimate_within_the_margin_passes() -> None:
+    differences = {m: Interval(estimate=-0.0078125, low=-0.015625, high=0.0)
+                   for m in ("roc_auc", "pr_auc", "recall")}
+    assert decide(GOOD, differences, POLICY).passed
+
+
+def test_an_uncertain_comparison_fails_even_with_a_better_point_estimate() -> None:
+    """Non-inferiority: a wide interval (too few rows) is not evidence the candidate is not
+    worse."""
+    wide = {m: Interval(estimate=0.0625, low=-0.5, high=0.5) for m in ("roc_auc", "pr_auc",
+                                                                        "recall")}
+    decision = decide(GOOD, wide, POLICY)
+    assert not decision.passed
+    assert len(decision.reasons) == 3
+
+
+def test_a_metric_missing_from_the_comparison_fails() -> None:
+    differences = _differences()
+    del differences["recall"]
+    decision = decide(GOOD, differences, POLICY)
+    assert decision.reasons == ("recall could not be compared with production",)
 
 
 def test_passes_when_better_than_production() -> None:
-    production = {"roc_auc": 0.8125, "pr_auc": 0.375}
-    decision = decide(GOOD, production, POLICY)
+    decision = decide(GOOD, _differences(roc_auc=0.0, pr_auc=0.0, recall=0.0), POLICY)
     assert decision.passed
     assert decision.summary == "passed"
 
 
-def test_production_missing_a_metric_only_compares_the_others() -> None:
-    production = {"roc_auc": 0.9375}
-    assert decide({"roc_auc": 0.9375, "pr_auc": 0.25}, production, POLICY).passed
-    assert not decide({"roc_auc": 0.75, "pr_auc": 0.9}, production, POLICY).passed
-
-
-def test_below_bar_is_reported_once_even_when_also_worse_than_production() -> None:
-    production = {"roc_auc": 0.9375, "pr_auc": 0.75}
-    decision = decide({"roc_auc": 0.5, "pr_auc": 0.75}, production, POLICY)
-    assert len(decision.reasons) == 1
+def test_below_a_bar_and_worse_than_production_gives_both_reasons() -> None:
+    decision = decide({"roc_auc": 0.5, "pr_auc": 0.75}, _differences(roc_auc=-0.5), POLICY)
+    assert len(decision.reasons) == 2
     assert "below the bar" in decision.reasons[0]
+    assert "may be worse" in decision.reasons[1]
 
 
 @pytest.mark.parametrize("metric", ["roc_auc", "pr_auc"])

@@ -234,3 +234,45 @@ def test_build_pipeline_returns_a_fresh_unfitted_pipeline() -> None:
     first, second = build_pipeline(PARAMS), build_pipeline(PARAMS)
     assert first is not second
     assert not hasattr(first.named_steps["classifier"], "coef_")
+
+
+def test_word_and_char_features_score_exactly_like_the_pipeline(
+        messy_tickets: pd.DataFrame) -> None:
+    train = generate_tickets(GeneratorConfig(rows=1500, seed=3))
+    union = build_pipeline({**PARAMS, "features": "word+char", "char_ngram_max": 4})
+    union.fit(model_frame(train), train["urgent"])
+    names = [name for name, _, _ in union.named_steps["features"].transformers_]
+    assert names[:2] == ["text", "text_char"]
+    scorer = TicketScorer(union, THRESHOLD)
+    reference = union.predict_proba(model_frame(messy_tickets))[:, 1]
+    np.testing.assert_allclose(scorer.probabilities(messy_tickets.to_dict("records")),
+                               reference, rtol=0, atol=1e-9)
+    explained = scorer.explain(messy_tickets.iloc[200].to_dict(), top=5)
+    assert explained
+    assert all(term.weight > 0 for term in explained)
+
+
+def test_a_two_stage_model_scores_exactly_like_its_stages(messy_tickets: pd.DataFrame) -> None:
+    from mlflow_project.data.contract import validate_tickets
+    from mlflow_project.model.staged import TwoStageModel
+    from mlflow_project.training.config import ModelConfig
+    from mlflow_project.training.cross_validation import fit_pipeline
+
+    train = validate_tickets(generate_tickets(GeneratorConfig(rows=1500, seed=4))).valid
+    # a kind that is never urgent, as requests are in the Endava data
+    never = (train["urgent"] == 0) & (np.arange(len(train)) % 2 == 0)
+    train = train.assign(slice=np.where(never, "request", "incident"))
+    model = fit_pipeline(train, ModelConfig(stages=2))
+    assert isinstance(model, TwoStageModel)
+    assert model.kinds == ("incident",)
+    expected = (model.kind.predict_proba(model_frame(messy_tickets))[:, 1]
+                * model.urgency.predict_proba(model_frame(messy_tickets))[:, 1])
+    scorer = TicketScorer(model, THRESHOLD)
+    np.testing.assert_allclose(scorer.probabilities(messy_tickets.to_dict("records")),
+                               expected, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(scorer.probabilities_frame(messy_tickets), expected,
+                               rtol=0, atol=1e-9)
+    assert scorer.text_vectoriser() is model.urgency.named_steps["features"].named_transformers_[
+        "text"]
+    single = fit_pipeline(train.drop(columns="slice"), ModelConfig(stages=2))
+    assert isinstance(single, Pipeline)  # no slices: nothing for a first stage to separate

@@ -8,9 +8,10 @@ from typing import Any
 
 import pydantic
 import pytest
+import yaml
 
 import mlflow_project
-from mlflow_project.training.config import TrainConfig
+from mlflow_project.training.config import ModelConfig, TrainConfig
 from mlflow_project.training.lineage import PACKAGE_DIR, code_sha256, fingerprint
 
 DATA_HASH = "a" * 64
@@ -21,15 +22,21 @@ def test_defaults_are_accepted() -> None:
     config = TrainConfig(data="tickets.csv")
     assert config.data == "tickets.csv"
     assert config.C > 0
-    assert 0 < config.test_fraction < 0.5
-    assert 0 < config.validation_fraction < 0.5
-    assert config.test_fraction + config.validation_fraction < 0.8
+    assert 0 < config.eval_fraction <= 0.5
+    assert config.cv_folds >= 3
+    assert config.features in {"word", "word+char"}
     assert config.class_weight in {"balanced", "none"}
     assert 0 < config.target_recall <= 1
 
 
 @pytest.mark.parametrize("overrides", [
-    {"test_fraction": 0.49, "validation_fraction": 0.3},
+    {"eval_fraction": 0.05},
+    {"eval_fraction": 0.5},
+    {"cv_folds": 3},
+    {"cv_folds": 10},
+    {"features": "word"},
+    {"features": "word+char"},
+    {"char_ngram_max": 2},
     {"C": 1e-6},
     {"class_weight": "none"},
     {"target_recall": 1.0},
@@ -49,13 +56,14 @@ def test_valid_values_are_accepted(overrides: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize(("overrides", "field"), [
-    ({"test_fraction": 0.0}, "test_fraction"),
-    ({"test_fraction": 0.5}, "test_fraction"),
-    ({"test_fraction": -0.1}, "test_fraction"),
-    ({"validation_fraction": 0.0}, "validation_fraction"),
-    ({"validation_fraction": 0.5}, "validation_fraction"),
-    ({"test_fraction": 0.4, "validation_fraction": 0.4}, "below 0.8"),
-    ({"test_fraction": 0.45, "validation_fraction": 0.45}, "below 0.8"),
+    ({"eval_fraction": 0.0}, "eval_fraction"),
+    ({"eval_fraction": 0.51}, "eval_fraction"),
+    ({"cv_folds": 2}, "cv_folds"),
+    ({"cv_folds": 11}, "cv_folds"),
+    ({"features": "char"}, "features"),
+    ({"stages": 3}, "stages"),
+    ({"char_ngram_max": 7}, "char_ngram_max"),
+    ({"test_fraction": 0.2}, "test_fraction"),
     ({"C": 0.0}, "C"),
     ({"C": -1.0}, "C"),
     ({"class_weight": "auto"}, "class_weight"),
@@ -91,10 +99,34 @@ def test_config_is_frozen() -> None:
 
 
 def test_hyperparameters_are_what_the_pipeline_reads() -> None:
-    config = TrainConfig(data="x.csv", C=0.5, max_features=200, ngram_max=3, min_df=4,
-                         class_weight="none", seed=7)
-    assert config.hyperparameters() == {"C": 0.5, "max_features": 200, "ngram_max": 3,
-                                        "min_df": 4, "class_weight": "none", "seed": 7}
+    config = TrainConfig(data="x.csv", stages=1, features="word", C=0.5, max_features=200,
+                         ngram_max=3,
+                         char_ngram_max=4, min_df=4, class_weight="none", seed=7,
+                         eval_fraction=0.3, cv_folds=4)
+    assert config.hyperparameters() == {"stages": 1, "features": "word",
+                                        "C": 0.5, "max_features": 200,
+                                        "ngram_max": 3, "char_ngram_max": 4, "min_df": 4,
+                                        "class_weight": "none", "seed": 7}
+    assert config.model() == ModelConfig(**config.hyperparameters())
+
+
+def test_mlproject_and_cli_defaults_are_train_configs() -> None:
+    """One definition of each default: MLproject's train parameters and the CLI's options
+    carry TrainConfig's values."""
+    from typer.main import get_command
+
+    from mlflow_project.cli import app
+
+    spec = yaml.safe_load((PACKAGE_DIR / "MLproject").read_text(encoding="utf-8"))
+    parameters = spec["entry_points"]["train"]["parameters"]
+    assert set(parameters) == set(TrainConfig.model_fields)
+    train = get_command(app).commands["train"]  # type: ignore[attr-defined]
+    cli_defaults = {p.name: p.default for p in train.params}
+    for name, field in TrainConfig.model_fields.items():
+        if field.is_required():
+            continue
+        assert str(parameters[name]["default"]) == str(field.default), name
+        assert cli_defaults[name.lower() if name != "C" else "c"] == field.default, name
 
 
 PARAMS = TrainConfig(data="tickets.csv").hyperparameters()
@@ -123,8 +155,8 @@ def test_fingerprint_changes_with_the_code_hash() -> None:
 
 
 CHANGED_PARAMS = [
-    ("C", 1.0), ("max_features", 1000), ("ngram_max", 1), ("min_df", 5),
-    ("class_weight", "none"), ("seed", 43),
+    ("stages", 1), ("features", "word+char"), ("C", 2.0), ("max_features", 1000), ("ngram_max", 1),
+    ("char_ngram_max", 4), ("min_df", 5), ("class_weight", "none"), ("seed", 43),
 ]
 
 
