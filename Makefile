@@ -41,7 +41,7 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@touch $@
 
-system-deps: ## install the Debian tools the tests use ($(SYSTEM_TOOLS)) when missing and root
+system-deps: ## install the Debian tools the tests use (SYSTEM_TOOLS: docker-compose nginx chromium wrk) when missing and root
 	@missing=$$(for t in $(SYSTEM_TOOLS); do command -v $$t >/dev/null || echo $$t; done); \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
@@ -72,7 +72,7 @@ demo: install ## the whole loop on the embedded default: data, train, gate, prom
 	  *) echo "--- browse runs and versions: $(BIN)/mlflow ui --backend-store-uri $(MLFLOW_TRACKING_URI) --port 5000";; \
 	esac
 
-data: install ## generate synthetic tickets into $(DEMO_DATA)
+data: install ## generate synthetic tickets into DEMO_DATA (.demo/tickets.csv)
 	ticket-urgency generate --rows $(DEMO_ROWS) --seed $(DEMO_SEED) --out $(DEMO_DATA)
 
 train: install ## train, register and gate on DATA=path-or-gs://-uri
@@ -90,7 +90,7 @@ tune: install ## cross-validate features x C on DATA's development rows (nested 
 status: install ## every registered version with aliases, verdict and lineage
 	registry-tools status
 
-promote: install ## move @production to @challenger (re-checks the gate)
+promote: install ## point @production at the @challenger version (re-checks the gate)
 	registry-tools promote --from challenger
 
 predict: install ## print predictions of MODEL_URI on example tickets
@@ -170,7 +170,7 @@ SERVE_HOST ?= 127.0.0.1
 
 .PHONY: serve bench-serving bench-soak bake-model image
 
-serve: install ## the prediction service on http://$(SERVE_HOST):$(PORT), model MODEL_URI (serving/README.md)
+serve: install ## the prediction service on http://SERVE_HOST:PORT (127.0.0.1:8080), model MODEL_URI (serving/README.md)
 	MODEL_URI=$(MODEL_URI) PORT=$(PORT) HOST=$(SERVE_HOST) PREDICTION_LOG=$(abspath .run/serving/predictions)/ \
 	  $(BIN)/gunicorn -c serving/gunicorn.conf.py
 
