@@ -66,6 +66,7 @@ TICKET_SOURCE = "mlflow-lock:/ticket"  # not a local path: `mlflow server` refus
 CLOCK_SKEW = 60.0  # seconds the store's clock and a waiter's may differ by
 WRITE_ALLOWANCE = 30.0  # seconds of lease `held()` leaves for the writes after it (at most half)
 NOT_FOUND = "RESOURCE_DOES_NOT_EXIST"
+CREATE_ATTEMPTS = 20  # ticket creations that collided (or failed) in a row before giving up
 TAG_HOLDER = "holder"
 TAG_TOKEN = "token"
 TAG_LEASE = "lease_seconds"
@@ -203,9 +204,12 @@ class RegistryLock:
         """Create our ticket; the monotonic time just before, when it cannot be lowest yet.
 
         Creates the lock model when missing. The SQL store gives up (INTERNAL_ERROR, nothing
-        written) when racing creators collide three times: then we try again until the deadline.
+        written) when racing creators collide three times: then we try again, up to
+        CREATE_ATTEMPTS times and never past the deadline (an unreachable store answers
+        INTERNAL_ERROR too, and must fail fast, not after the whole wait).
         """
         started = time.monotonic()
+        attempts = 0
         tags = {TAG_HOLDER: self.holder, TAG_TOKEN: self._token,
                 TAG_LEASE: repr(float(self.stale_after)),  # exactly: breakers go by it
                 TAG_WAIT: repr(max(0.0, deadline - started)),
@@ -217,9 +221,11 @@ class RegistryLock:
                                                  await_creation_for=0)
                 return started
             except MlflowException as exc:
+                attempts += 1
                 if exc.error_code == NOT_FOUND:
                     self._create_lock_model()
-                elif exc.error_code != "INTERNAL_ERROR" or time.monotonic() >= deadline:
+                elif (exc.error_code != "INTERNAL_ERROR" or attempts >= CREATE_ATTEMPTS
+                      or time.monotonic() >= deadline):
                     raise
                 else:
                     log.info("creating a ticket of %s collided (%s); trying again", self.name,
