@@ -29,7 +29,9 @@ def compare_versions(client: MlflowClient, name: str, first: str, second: str,
     if data is None:
         ordered = sorted(versions.values(), key=lambda v: int(v.version))
         older, newer = ordered[0], ordered[-1]
-        data, how = unseen_by(load_holdout(str(newer.run_id)), older)
+        holdout = load_holdout(str(newer.run_id))
+        unseen, how = unseen_by(holdout, older)
+        data = holdout[unseen].reset_index(drop=True)
         source = f"v{newer.version}'s evaluation rows {how}"
     else:
         source = "given data"

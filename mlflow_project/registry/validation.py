@@ -51,14 +51,15 @@ def load_trained_keys(run_id: str) -> set[str] | None:
     return None if keys is None else set(keys["key"])
 
 
-def unseen_by(holdout: pd.DataFrame, baseline: ModelVersion) -> tuple[pd.DataFrame, str]:
-    """The rows of `holdout` that `baseline`'s run did not train on, and how that was decided."""
+def unseen_by(holdout: pd.DataFrame, baseline: ModelVersion) -> tuple[np.ndarray, str]:
+    """Which rows of `holdout` `baseline`'s run did not train on (a mask), and how that was
+    decided."""
     trained = load_trained_keys(str(baseline.run_id))
     if trained is not None:
-        return (holdout[~holdout["key"].isin(trained)].reset_index(drop=True),
+        return ((~holdout["key"].isin(trained)).to_numpy(),
                 f"minus the rows v{baseline.version} trained on")
     held_out = set(load_holdout(str(baseline.run_id))["key"])
-    return (holdout[holdout["key"].isin(held_out)].reset_index(drop=True),
+    return (holdout["key"].isin(held_out).to_numpy(),
             f"that v{baseline.version} also held out (it predates the trained-keys record)")
 
 
@@ -87,17 +88,19 @@ def judge_version(client: MlflowClient, name: str, version: str,
         decision = decide(metrics, None, policy)
         report: dict[str, Any] = {"baseline_version": None, "rows": len(holdout)}
     else:
-        decision, report = _judge_against(client, name, version, holdout, metrics, production,
-                                          policy)
+        decision, report = _judge_against(client, name, version, holdout, own, metrics,
+                                          production, policy)
     _record(client, candidate, decision, metrics, report)
     return decision
 
 
 def _judge_against(client: MlflowClient, name: str, version: str, holdout: pd.DataFrame,
-                   metrics: dict[str, float], production: ModelVersion,
+                   own: ScoredModel, metrics: dict[str, float], production: ModelVersion,
                    policy: GatePolicy) -> tuple[GateDecision, dict[str, Any]]:
-    """The verdict against production, on the candidate's rows production never trained on."""
-    rows, how = unseen_by(holdout, production)
+    """The verdict against production, on the candidate's rows production never trained on
+    (`own`: the candidate's scores on all of `holdout`)."""
+    unseen, how = unseen_by(holdout, production)
+    rows = holdout[unseen].reset_index(drop=True)
     baseline = str(production.version)
     report: dict[str, Any] = {"baseline_version": baseline, "rows": len(rows),
                               "rows_rule": f"v{version}'s evaluation rows {how}"}
@@ -107,7 +110,7 @@ def _judge_against(client: MlflowClient, name: str, version: str, holdout: pd.Da
                   f"{len(holdout)} evaluation rows are unseen by it ({how}), and they do not "
                   "hold both classes")
         return GateDecision(passed=False, reasons=(reason,)), report
-    candidate_scores = scored(client, name, version, rows)
+    candidate_scores = ScoredModel(own.scores[unseen], own.threshold)
     baseline_scores = scored(client, name, baseline, rows)
     differences = paired_difference(labels, candidate_scores, baseline_scores,
                                     replicates=policy.replicates, confidence=policy.confidence)
