@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from mlflow_project.batch.cli import batch_predict
 from mlflow_project.monitoring.cli import monitor
 from mlflow_project.tracking_store import use_tracking_store
-from redaction import redact, run_cli
+from contracts.redaction import redact, run_cli
 
 if TYPE_CHECKING:
     import pandas as pd

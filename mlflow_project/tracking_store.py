@@ -18,7 +18,7 @@ import os
 import sys
 from pathlib import Path
 
-from redaction import redact
+from contracts.redaction import redact
 
 TRACKING_URI_VARIABLE = "MLFLOW_TRACKING_URI"
 HOME_VARIABLE = "TU_HOME"

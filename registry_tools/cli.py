@@ -17,7 +17,7 @@ from mlflow_project.registry import audit, naming
 from mlflow_project.registry.lock import LockTimeout
 from mlflow_project.settings import get_settings
 from mlflow_project.tracking_store import use_tracking_store
-from redaction import redact, run_cli
+from contracts.redaction import redact, run_cli
 from registry_tools.ab.cli import app as ab_app
 from registry_tools.arguments import optional_version_number, sha256_digest, version_number
 from registry_tools.compare import compare_versions, format_comparison

@@ -2,7 +2,7 @@
 
 `severity` and `message` are the fields Cloud Logging reads; `stack_trace` carries a traceback on
 the same line, so an error is one log entry (and Error Reporting picks it up). Every field is
-passed through `redaction.redact`, so no log line carries a credential, whatever logged it.
+passed through `contracts.redaction.redact`, so no log line carries a credential, whatever logged it.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import logging
 import sys
 from datetime import UTC, datetime
 
-from redaction import redact
+from contracts.redaction import redact
 
 LOGGER = "serving"
 EXTRA_FIELDS = ("model_uri",)

@@ -16,7 +16,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from redaction import redact
+from contracts.redaction import redact
 from serving.model_loader import REGISTRY_RECORD, RegistryRecord, resolve
 
 

@@ -28,7 +28,7 @@ from typing import Literal, Protocol, cast
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from redaction import redact
+from contracts.redaction import redact
 from serving.requirements_check import unmet_requirements
 
 log = logging.getLogger(__name__)
@@ -188,7 +188,7 @@ class ModelHolder:
     attempt leaves the process up and not ready (so Cloud Run does not crash-loop it) and logs
     which URI failed and why; the thread retries every `retry_seconds` and stops after the first
     success, because one server serves one model version for its whole life. The URI and every
-    reason are reported with credentials masked (`redaction.redact`): `/ready` is unauthenticated.
+    reason are reported with credentials masked (`contracts.redaction.redact`): `/ready` is unauthenticated.
     """
 
     def __init__(self, model_uri: str, retry_seconds: float,

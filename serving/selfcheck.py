@@ -11,7 +11,7 @@ import json
 import os
 import sys
 
-from redaction import redact
+from contracts.redaction import redact
 from serving.model_loader import describe, load
 from serving.settings import ServingSettings
 

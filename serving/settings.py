@@ -14,7 +14,7 @@ from typing import Annotated
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from redaction import redact
+from contracts.redaction import redact
 from serving.private_files import check_writable_folder, make_private_dirs, open_private_append
 
 MIN_API_KEY_CHARS = 16

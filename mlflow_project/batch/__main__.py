@@ -2,7 +2,7 @@
 
 from mlflow_project.batch.cli import app
 from mlflow_project.tracking_store import use_tracking_store
-from redaction import run_cli
+from contracts.redaction import run_cli
 
 use_tracking_store()  # MLFLOW_TRACKING_URI unset: the project's store, said so
 run_cli(app, prog_name="python -m mlflow_project.batch")

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 
 from mlflow_project.batch import DEFAULT_CHUNK_SIZE, DEFAULT_MAX_REJECT_SHARE, DEFAULT_MODEL_URI
-from redaction import redact
+from contracts.redaction import redact
 
 if TYPE_CHECKING:
     from mlflow_project.batch.job import BatchRequest, BatchSummary

@@ -5,7 +5,7 @@ import typer
 
 from mlflow_project.monitoring.cli import monitor
 from mlflow_project.tracking_store import use_tracking_store
-from redaction import run_cli
+from contracts.redaction import run_cli
 
 app = typer.Typer(add_completion=False)
 app.command()(monitor)

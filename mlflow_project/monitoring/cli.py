@@ -20,7 +20,7 @@ import typer
 
 from mlflow_project.monitoring.config import DEFAULT_EXPERIMENT, DEFAULT_MODEL_URI
 from mlflow_project.monitoring.engines.names import Correction, EngineName
-from redaction import redact
+from contracts.redaction import redact
 
 if TYPE_CHECKING:
     from mlflow_project.monitoring.job import MonitorOutcome

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from redaction import MASK, redact
+from contracts.redaction import MASK, redact
 from tests.serving.conftest import REPO, TICKET, ModelStore, Server
 
 SECRET = "s3cr3t-Pa55word"

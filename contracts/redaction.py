@@ -6,10 +6,10 @@ messages. Everything the service shows to a caller (`/ready`, `/metadata`, 503 d
 writes to a log, and every error line and store line of the command-line tools, passes through
 `redact`, so no credential reaches an unauthenticated endpoint, a terminal or a log sink.
 
-A package of its own, standard library only, because both sides need the one definition and
-neither image holds the other: the serving image ships `serving/` without the training code,
+It lives in `contracts/` (standard library only here) because both sides need the one definition
+and neither image holds the other: the serving image ships `serving/` without the training code,
 the batch and Airflow images ship `mlflow_project/` without `serving/`. Each image copies
-`redaction/` too.
+`contracts/` too.
 """
 
 from __future__ import annotations

@@ -1,0 +1,15 @@
+"""The formats and rules that several parts of the platform share, each defined once here.
+
+Serving, training, monitoring, batch scoring, the registry tools and the deploy targets all import
+from this package, and every image copies it, so it depends on the standard library, pydantic and
+(for the feedback labels only) pandas, never on training or serving code:
+
+- `contracts.settings`: the settings root every package's settings derive from, and the one
+  formatter of a bad environment variable;
+- `contracts.model_uri`: registry model URIs (`models:/NAME@ALIAS`, `models:/NAME/VERSION`),
+  parsed one way, and the default `models:/<TU_MODEL_NAME>@production`;
+- `contracts.prediction_log`: the prediction-log record serving writes and monitoring, A/B
+  analysis and the traffic simulation read;
+- `contracts.feedback`: the delayed-label file (`ticket_id,urgent`) and its one set of rules;
+- `contracts.redaction`: credentials removed from anything shown or logged.
+"""
