@@ -44,11 +44,17 @@ def redact(text: str) -> str:
 
 
 def run_cli(app: Callable[..., object], **kwargs: object) -> None:
-    """Run a command-line app (a Typer app: `app(**kwargs)`) so that an exception it does not
-    handle prints its traceback with credentials masked, exit 1, instead of the raw traceback
-    (MLflow's errors repeat the tracking URI, password included)."""
+    """Run a command-line app (a Typer app: `app(**kwargs)`) so that a bad environment variable
+    (`SettingsError`) prints its message and exits 2, and any other exception it does not handle
+    prints its traceback with credentials masked, exit 1, instead of the raw traceback (MLflow's
+    errors repeat the tracking URI, password included)."""
+    from contracts.settings import SettingsError  # settings imports this module for redact
+
     try:
         app(**kwargs)
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        raise SystemExit(2) from None
     except Exception:  # the app's own errors exit through SystemExit, which passes
         print(redact(traceback.format_exc()), file=sys.stderr)
         raise SystemExit(1) from None

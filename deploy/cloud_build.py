@@ -26,7 +26,9 @@ from typing import Any
 
 import yaml
 
-from registry_tools.cloudrun.settings import load_settings
+from contracts.model_uri import PRODUCTION, alias_uri, version_uri
+from contracts.settings import ModelSettings
+from registry_tools.cloudrun.settings import CloudRunSettings
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG = REPO / "cloudbuild.yaml"
@@ -79,7 +81,7 @@ def substitute(text: str, values: Mapping[str, str]) -> str:
 
 def model_uri(model_name: str, version: str | None, alias: str) -> str:
     """`models:/NAME/VERSION` when a version is given, else `models:/NAME@ALIAS`."""
-    return f"models:/{model_name}/{version}" if version else f"models:/{model_name}@{alias}"
+    return version_uri(model_name, version) if version else alias_uri(model_name, alias)
 
 
 def check_traffic(traffic: str, version: str | None, alias: str) -> None:
@@ -143,10 +145,10 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--dry-run", action="store_true", help="print, do not submit")
     which = parser.add_mutually_exclusive_group()
     which.add_argument("--model-version", help="registry version to deploy")
-    which.add_argument("--model-alias", default="production",
+    which.add_argument("--model-alias", default=PRODUCTION,
                        help="alias to resolve at build time (default: %(default)s)")
-    parser.add_argument("--model-name", default=os.environ.get("TU_MODEL_NAME",
-                                                               "ticket_urgency"))
+    parser.add_argument("--model-name",
+                        help="registered model (default: TU_MODEL_NAME, else ticket_urgency)")
     parser.add_argument("--traffic", default="all", help="all, none or a percent 1-99")
     parser.add_argument("--git-sha", help="commit being deployed (default: git rev-parse HEAD)")
     parser.add_argument("--branch", help="its branch (default: the checkout's)")
@@ -158,13 +160,14 @@ def substitutions(args: argparse.Namespace, config: Mapping[str, Any],
                   tracking_uri: str) -> dict[str, str]:
     """Every substitution of cloudbuild.yaml, with this deploy's values."""
     check_traffic(args.traffic, args.model_version, args.model_alias)
-    settings = load_settings()
+    settings = CloudRunSettings.load()
+    model_name = args.model_name or ModelSettings.load().model_name
     values = defaults(config)
     values.update({key: str(getattr(settings, field))
                    for key, field in SETTINGS_SUBSTITUTIONS.items()})
     values.update({
         "_MLFLOW_TRACKING_URI": tracking_uri,
-        "_MODEL_URI": model_uri(args.model_name, args.model_version, args.model_alias),
+        "_MODEL_URI": model_uri(model_name, args.model_version, args.model_alias),
         "_TRAFFIC": args.traffic,
         "_GIT_SHA": args.git_sha or _git("rev-parse", "HEAD"),
         "_BRANCH": branch_tag(args.branch or _git("rev-parse", "--abbrev-ref", "HEAD")),

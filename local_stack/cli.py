@@ -6,8 +6,9 @@ import time
 
 import typer
 
+from contracts.redaction import run_cli
 from local_stack.processes import StackError
-from local_stack.settings import get_settings
+from local_stack.settings import StackSettings
 from local_stack.stack import down, status, up
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
@@ -16,7 +17,7 @@ app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
 @app.command("up")
 def up_command() -> None:
     """Start the stack (a no-op for parts already running) and wait until each answers."""
-    settings = get_settings()
+    settings = StackSettings.load()
     began = time.monotonic()
     try:
         started = up(settings)
@@ -32,14 +33,14 @@ def up_command() -> None:
 @app.command("down")
 def down_command() -> None:
     """Stop the parts this stack started (and nothing else); their data stays."""
-    for name, stopped in down(get_settings()):
+    for name, stopped in down(StackSettings.load()):
         typer.echo(f"{name}: {'stopped' if stopped else 'not running'}")
 
 
 @app.command("status")
 def status_command() -> None:
     """Say what runs where, with pid, health and memory."""
-    settings = get_settings()
+    settings = StackSettings.load()
     states = status(settings)
     for item in states:
         memory = f"{item.rss_mb:.0f} MB" if item.rss_mb is not None else "-"
@@ -47,3 +48,8 @@ def status_command() -> None:
         typer.echo(f"{item.name:14} {health:9} pid {item.pid or '-':<8} {memory:>8}  {item.url}")
     typer.echo(f"MLFLOW_TRACKING_URI={settings.tracking_uri}  artifacts: "
                f"{settings.artifacts_destination} (emulator {settings.emulator_host})")
+
+
+def main() -> None:
+    """The console script: a bad `STACK_*` variable exits 2 with its message (`run_cli`)."""
+    run_cli(app)

@@ -11,17 +11,21 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
+from typing import ClassVar
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from contracts.settings import PlatformSettings
 
 
-class StackSettings(BaseSettings):
+class StackSettings(PlatformSettings):
     """Where the stack's parts listen and keep their state."""
 
     model_config = SettingsConfigDict(env_prefix="STACK_")
+
+    settings_title: ClassVar[str] = "local stack settings"
 
     run_dir: Path = Path(".run/stack")
     postgres_uri: str = "postgresql+psycopg2://postgres@127.0.0.1:5432/mlflow"
@@ -54,8 +58,3 @@ class StackSettings(BaseSettings):
         """Where the tracking server stores (proxied) artifacts."""
         return f"gs://{self.gcs_bucket}/{self.artifact_prefix.strip('/')}"
 
-
-@lru_cache(maxsize=1)
-def get_settings() -> StackSettings:
-    """The stack settings, validated on first use."""
-    return StackSettings()

@@ -18,10 +18,11 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 import typer
 from pydantic import ValidationError
 
+from contracts.model_uri import default_model_uri
+from contracts.redaction import redact, run_cli
 from mlflow_project.batch.cli import batch_predict
 from mlflow_project.monitoring.cli import monitor
 from mlflow_project.tracking_store import use_tracking_store
-from contracts.redaction import redact, run_cli
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -89,18 +90,18 @@ def train(
     = _default("max_reject_share"),
 ) -> None:
     """Validate, cross-validate, fit, evaluate, log, register and gate one model version."""
-    from mlflow_project.settings import get_settings
+    from mlflow_project.settings import ProjectSettings
     from mlflow_project.training.config import TrainConfig
     from mlflow_project.training.job import train as run_training
 
     _quiet_training_logs()
+    settings = ProjectSettings.load()
     try:
         config = TrainConfig(
             data=data, experiment_name=experiment_name, stages=stages, features=features, C=c,
             max_features=max_features, ngram_max=ngram_max, char_ngram_max=char_ngram_max,
             min_df=min_df, class_weight=class_weight, seed=seed, eval_fraction=eval_fraction,
             cv_folds=cv_folds, target_recall=target_recall, max_reject_share=max_reject_share)
-        settings = get_settings()
     except ValidationError as exc:
         _fail(f"invalid configuration: {_pydantic_errors(exc)}", 2)
     with _training_failures("training"):
@@ -132,11 +133,12 @@ def tune(
 ) -> None:
     """Cross-validate a grid of configurations on the development rows; print the table and
     the `train` options of the best (mean PR-AUC over the folds)."""
-    from mlflow_project.settings import get_settings
+    from mlflow_project.settings import ProjectSettings
     from mlflow_project.training.tune import SELECTION_METRIC, TuneRequest
     from mlflow_project.training.tune import tune as run_tuning
 
     _quiet_training_logs()
+    settings = ProjectSettings.load()
     try:
         request = TuneRequest(
             data=data, experiment_name=experiment_name,
@@ -145,7 +147,6 @@ def tune(
             eval_fraction=eval_fraction, cv_folds=cv_folds, seed=seed,
             max_reject_share=max_reject_share)
         grid = request.grid()
-        settings = get_settings()
     except (ValueError, ValidationError) as exc:
         _fail(f"invalid configuration: {exc}", 2)
     typer.echo(f"trying {len(grid)} configurations with {cv_folds}-fold cross-validation")
@@ -263,10 +264,10 @@ def ensure_experiment_command(
     Run it before `mlflow run --experiment-name NAME` on a local store, which would otherwise
     create the experiment with artifacts in ./mlruns of the current directory.
     """
-    from mlflow_project.settings import get_settings
+    from mlflow_project.settings import ProjectSettings
     from mlflow_project.training.experiment import ensure_experiment
 
-    typer.echo(ensure_experiment(name, get_settings().artifact_root))
+    typer.echo(ensure_experiment(name, ProjectSettings.load().artifact_root))
 
 
 app.command("monitor")(monitor)
@@ -275,8 +276,9 @@ app.command("batch-predict")(batch_predict)
 
 @app.command()
 def predict(
-    model_uri: Annotated[str, typer.Option(help="e.g. models:/ticket_urgency@production")]
-    = "models:/ticket_urgency@production",
+    model_uri: Annotated[str | None, typer.Option(
+        help="registry/run URI or folder; default: models:/<TU_MODEL_NAME>@production")]
+    = None,
     data: Annotated[Path | None, typer.Option(help="CSV/Parquet of tickets; default: examples")]
     = None,
     url: Annotated[str | None, typer.Option(
@@ -290,7 +292,8 @@ def predict(
 
     tickets = read_table(str(data))[0] if data else INPUT_EXAMPLE
     records = tickets.to_dict(orient="records")
-    answers = _ask_service(url, records, wait) if url else _predict_here(model_uri, tickets)
+    answers = (_ask_service(url, records, wait) if url else
+               _predict_here(model_uri or default_model_uri(), tickets))
     for ticket, answer in zip(records, answers, strict=True):
         typer.echo(json.dumps({"title": ticket.get("title"), **answer}))
 

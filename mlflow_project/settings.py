@@ -18,20 +18,20 @@
 from __future__ import annotations
 
 import getpass
-from functools import lru_cache
+from typing import ClassVar
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from contracts.settings import ModelSettings
 from mlflow_project.registry.gate import GatePolicy
 
 
-class ProjectSettings(BaseSettings):
-    """Environment configuration shared by training, the gate and the registry tools."""
+class ProjectSettings(ModelSettings):
+    """Environment configuration shared by training, the gate and the registry tools
+    (`TU_MODEL_NAME` comes from `contracts.settings.ModelSettings`)."""
 
-    model_config = SettingsConfigDict(env_prefix="TU_", protected_namespaces=())
+    settings_title: ClassVar[str] = "project settings"
 
-    model_name: str = Field(default="ticket_urgency", min_length=1)
     actor: str = Field(default_factory=getpass.getuser, min_length=1)
     gate_min_roc_auc: float = Field(default=0.75, ge=0.0, le=1.0)
     gate_min_pr_auc: float = Field(default=0.30, ge=0.0, le=1.0)
@@ -50,8 +50,3 @@ class ProjectSettings(BaseSettings):
                           margin_recall=self.gate_margin_recall,
                           confidence=self.gate_confidence)
 
-
-@lru_cache(maxsize=1)
-def get_settings() -> ProjectSettings:
-    """The settings, validated on first use; a bad value fails with the variable's name."""
-    return ProjectSettings()

@@ -13,11 +13,11 @@ import typer
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
+from contracts.redaction import redact, run_cli
 from mlflow_project.registry import audit, naming
 from mlflow_project.registry.lock import LockTimeout
-from mlflow_project.settings import get_settings
+from mlflow_project.settings import ProjectSettings
 from mlflow_project.tracking_store import use_tracking_store
-from contracts.redaction import redact, run_cli
 from registry_tools.ab.cli import app as ab_app
 from registry_tools.arguments import optional_version_number, sha256_digest, version_number
 from registry_tools.compare import compare_versions, format_comparison
@@ -40,7 +40,7 @@ NOT_FOUND = "RESOURCE_DOES_NOT_EXIST"
 @app.command()
 def status(as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False) -> None:
     """Every version with its aliases, gate verdict, metrics and lineage."""
-    settings = get_settings()
+    settings = ProjectSettings.load()
     try:
         rows = version_rows(MlflowClient(), settings.model_name)
     except MlflowException as exc:
@@ -59,7 +59,7 @@ def verdict(
                                              callback=sha256_digest)],
 ) -> None:
     """Print (JSON) the verdict on the newest version trained on that data; exit 3 if none."""
-    settings = get_settings()
+    settings = ProjectSettings.load()
     found = verdict_for_data(MlflowClient(), settings.model_name, data_sha256)
     if found is None:
         _fail(f"no version of {settings.model_name} was trained on data {data_sha256}",
@@ -79,7 +79,7 @@ def promote_command(
         help="with --from challenger: succeed quietly when no version awaits promotion")] = False,
 ) -> None:
     """Point @production at a version that passed the gate, re-checking it if production moved."""
-    settings = get_settings()
+    settings = ProjectSettings.load()
     client = MlflowClient()
     if (version is None) == (from_alias is None):
         _fail("give exactly one of --version N or --from challenger", 2)
@@ -110,7 +110,7 @@ def rollback_command(
     reason: Annotated[str, typer.Option(help="why; recorded with the move")] = "",
 ) -> None:
     """Point @production back at the version it served before (from the audit trail)."""
-    settings = get_settings()
+    settings = ProjectSettings.load()
     try:
         result = rollback(MlflowClient(), settings.model_name, actor=settings.actor,
                           reason=reason)
@@ -131,7 +131,7 @@ def compare(
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
     """Two versions' metrics side by side on the same evaluation data."""
-    settings = get_settings()
+    settings = ProjectSettings.load()
     frame = None
     if data is not None:
         frame = _labelled_rows(data)
@@ -145,7 +145,7 @@ def compare(
 @app.command()
 def history(as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False) -> None:
     """The audit trail, oldest first: every nomination, promotion, rollback and clearing."""
-    settings = get_settings()
+    settings = ProjectSettings.load()
     try:
         found = audit.entries(MlflowClient(), settings.model_name)
     except MlflowException as exc:

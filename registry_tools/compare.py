@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from mlflow import MlflowClient
 
+from contracts.model_uri import version_uri
 from mlflow_project.data.contract import FEATURE_COLUMNS, LABEL_COLUMN
 from mlflow_project.evaluation.metrics import classification_metrics
 from mlflow_project.registry import naming
@@ -38,7 +39,7 @@ def compare_versions(client: MlflowClient, name: str, first: str, second: str,
     labels = data[LABEL_COLUMN].to_numpy()
     table: dict[str, dict[str, float | None]] = {m: {} for m in (*COMPARED, "threshold")}
     for number, version in versions.items():
-        model = mlflow.pyfunc.load_model(f"models:/{name}/{number}")
+        model = mlflow.pyfunc.load_model(version_uri(name, number))
         scores = np.asarray(model.predict(data[list(FEATURE_COLUMNS)])["urgency_probability"],
                             dtype=float)
         threshold = float(version.tags.get(naming.TAG_THRESHOLD, "0.5"))

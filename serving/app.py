@@ -20,12 +20,12 @@ from serving.openapi import build_document, render_docs
 from serving.prediction_log import PredictionLog, open_sink
 from serving.schemas import Limits, request_models
 from serving.service import Service
-from serving.settings import ServingSettings, load_settings
+from serving.settings import ServingSettings
 
 
 def create_app(settings: ServingSettings | None = None) -> Flask:
     """Build the app from `settings` (default: the environment) and load the model."""
-    settings = settings or load_settings()
+    settings = settings or ServingSettings.load()
     app_logging.configure(settings.log_level)
     metrics = Metrics()
     models = request_models(Limits(max_title_chars=settings.max_title_chars,

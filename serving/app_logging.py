@@ -2,7 +2,8 @@
 
 `severity` and `message` are the fields Cloud Logging reads; `stack_trace` carries a traceback on
 the same line, so an error is one log entry (and Error Reporting picks it up). Every field is
-passed through `contracts.redaction.redact`, so no log line carries a credential, whatever logged it.
+passed through `contracts.redaction.redact`, so no log line carries a credential, whatever
+logged it.
 """
 
 from __future__ import annotations

@@ -22,10 +22,11 @@ import sys
 import tempfile
 from typing import Any
 
-from serving.settings import SettingsError, load_settings
+from contracts.settings import SettingsError
+from serving.settings import ServingSettings
 
 try:
-    _settings = load_settings()
+    _settings = ServingSettings.load()
 except SettingsError as exc:
     print(exc, file=sys.stderr, flush=True)
     raise SystemExit(2) from None

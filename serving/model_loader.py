@@ -28,14 +28,13 @@ from typing import Literal, Protocol, cast
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from contracts.model_uri import parse_model_uri, version_uri
 from contracts.redaction import redact
 from serving.requirements_check import unmet_requirements
 
 log = logging.getLogger(__name__)
 
 REGISTRY_RECORD = "registry.json"
-ALIAS_URI = re.compile(r"^models:/(?P<name>[^/@]+)@(?P<alias>[^/@]+)$")
-VERSION_URI = re.compile(r"^models:/(?P<name>[^/@]+)/(?P<version>\d+)$")
 RUN_URI = re.compile(r"^runs:/(?P<run_id>[^/]+)/")
 WARM_UP_TICKET: Mapping[str, object] = {
     "title": "Checkout down", "description": "Payments fail for all customers",
@@ -107,19 +106,17 @@ class ModelLoadError(RuntimeError):
 
 def resolve(model_uri: str) -> ModelIdentity:
     """Resolve `model_uri` to the exact model to load (an alias becomes a version)."""
-    if match := ALIAS_URI.match(model_uri):
+    reference = parse_model_uri(model_uri)
+    if reference is not None:
         from mlflow import MlflowClient
 
-        version = MlflowClient().get_model_version_by_alias(match["name"], match["alias"])
-        return ModelIdentity(model_uri, f"models:/{match['name']}/{version.version}",
-                             match["name"], str(version.version), version.run_id,
-                             match["alias"], "registry")
-    if match := VERSION_URI.match(model_uri):
-        from mlflow import MlflowClient
-
-        version = MlflowClient().get_model_version(match["name"], match["version"])
-        return ModelIdentity(model_uri, model_uri, match["name"], str(version.version),
-                             version.run_id, None, "registry")
+        client = MlflowClient()
+        version = (client.get_model_version_by_alias(reference.name, reference.alias)
+                   if reference.alias is not None
+                   else client.get_model_version(reference.name, str(reference.version)))
+        return ModelIdentity(model_uri, version_uri(reference.name, version.version),
+                             reference.name, str(version.version), version.run_id,
+                             reference.alias, "registry")
     record = read_registry_record(model_uri)
     if record is not None:
         return ModelIdentity(model_uri, model_uri, record.name, record.version, record.run_id,
@@ -188,7 +185,8 @@ class ModelHolder:
     attempt leaves the process up and not ready (so Cloud Run does not crash-loop it) and logs
     which URI failed and why; the thread retries every `retry_seconds` and stops after the first
     success, because one server serves one model version for its whole life. The URI and every
-    reason are reported with credentials masked (`contracts.redaction.redact`): `/ready` is unauthenticated.
+    reason are reported with credentials masked (`contracts.redaction.redact`): `/ready` is
+    unauthenticated.
     """
 
     def __init__(self, model_uri: str, retry_seconds: float,

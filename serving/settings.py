@@ -9,21 +9,16 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, ClassVar
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import NoDecode
 
-from contracts.redaction import redact
+from contracts.model_uri import default_model_uri
+from contracts.settings import PlatformSettings
 from serving.private_files import check_writable_folder, make_private_dirs, open_private_append
 
 MIN_API_KEY_CHARS = 16
-SECRET_FIELDS = frozenset({"api_keys"})
-
-
-class SettingsError(ValueError):
-    """One or more environment variables hold a value the service cannot run with."""
-
 
 class LogSink(StrEnum):
     """Where prediction-log lines go, besides a file path."""
@@ -32,13 +27,14 @@ class LogSink(StrEnum):
     OFF = "off"
 
 
-class ServingSettings(BaseSettings):
-    """Everything the service reads from its environment (see `serving/README.md`)."""
+class ServingSettings(PlatformSettings):
+    """Everything the service reads from its environment (see `serving/README.md`); MODEL_URI
+    defaults to `models:/<TU_MODEL_NAME>@production`."""
 
-    model_config = SettingsConfigDict(case_sensitive=False, env_ignore_empty=True,
-                                      extra="ignore", frozen=True, protected_namespaces=())
+    settings_title: ClassVar[str] = "serving configuration"
+    secret_fields: ClassVar[frozenset[str]] = frozenset({"api_keys"})
 
-    model_uri: str = Field(default="models:/ticket_urgency@production", min_length=1)
+    model_uri: str = Field(default_factory=default_model_uri, min_length=1)
     host: str = Field(default="0.0.0.0", min_length=1)  # a container listens on every address
     port: int = Field(default=8080, ge=1, le=65535)
     api_keys: Annotated[tuple[SecretStr, ...], NoDecode] = ()
@@ -107,21 +103,3 @@ class ServingSettings(BaseSettings):
 def _names_a_directory(path: str) -> bool:
     return path.endswith(("/", "\\")) or Path(path).is_dir()
 
-
-def load_settings() -> ServingSettings:
-    """Read and validate the environment; raise `SettingsError` naming each bad variable."""
-    try:
-        return ServingSettings()
-    except ValidationError as exc:
-        raise SettingsError(describe_errors(exc)) from None
-
-
-def describe_errors(exc: ValidationError) -> str:
-    """One line per bad variable: its name, the rule, and the value unless it is a secret (any
-    value with credentials masked: a URI may carry them)."""
-    lines = ["invalid serving configuration:"]
-    for error in exc.errors():
-        field = str(error["loc"][0]) if error["loc"] else "settings"
-        shown = "" if field in SECRET_FIELDS else f"={redact(repr(error.get('input')))}"
-        lines.append(f"  {field.upper()}{shown}: {redact(error['msg'])}")
-    return "\n".join(lines)

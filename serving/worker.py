@@ -39,7 +39,7 @@ from gunicorn.workers.gthread import ThreadWorker
 from serving.arrival import Arrival, Progress, Refused
 from serving.request_ids import REQUEST_ID_HEADER, request_id
 from serving.schemas import ErrorDetail, ErrorResponse
-from serving.settings import load_settings
+from serving.settings import ServingSettings
 
 RECV_BYTES = 64 * 1024
 LINGER_SECONDS = 2.0
@@ -63,7 +63,7 @@ class BufferingWorker(ThreadWorker):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        settings = load_settings()
+        settings = ServingSettings.load()
         self.client_timeout = settings.client_timeout_seconds
         self.max_body_bytes = settings.max_body_bytes
         self.buffering = not self.cfg.is_ssl and "h2" not in self.cfg.http_protocols

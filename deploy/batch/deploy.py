@@ -18,7 +18,7 @@ Settings (environment variables; the project, region and repository are the serv
 | `BATCH_IMAGE_TAG` | `latest` | image tag; CI passes the commit (`$(git rev-parse --short HEAD)`) |
 | `BATCH_INPUT` | `gs://BUCKET/batch/input/tickets.parquet` | tickets to score |
 | `BATCH_OUTPUT` | `gs://BUCKET/batch/output/predictions.parquet` | predictions (+ rejects) |
-| `BATCH_MODEL_URI` | `models:/ticket_urgency@production` | resolved to a version at each run |
+| `BATCH_MODEL_URI` | `models:/<TU_MODEL_NAME>@production` | resolved to a version at each run |
 | `BATCH_CHUNK_SIZE` | `50000` | rows per chunk |
 | `BATCH_MAX_REJECT_SHARE` | `0.05` | refuse a batch with more broken rows |
 | `BATCH_CPU` / `BATCH_MEMORY` | `1` / `2Gi` | task resources (the job is single-threaded) |
@@ -40,16 +40,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from string import Template
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
-from pydantic import Field, ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))  # run as a script: make registry_tools importable
 
-from registry_tools.cloudrun.settings import CloudRunSettings, load_settings  # noqa: E402
+from contracts.model_uri import default_model_uri  # noqa: E402
+from contracts.settings import PlatformSettings  # noqa: E402
+from registry_tools.cloudrun.settings import CloudRunSettings  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 JOB_TEMPLATE = HERE / "job.yaml"
@@ -63,17 +65,18 @@ class DeployError(ValueError):
     """The deploy cannot go ahead as configured; the message says why."""
 
 
-class BatchJobSettings(BaseSettings):
+class BatchJobSettings(PlatformSettings):
     """The batch job's own settings (`BATCH_*`); see the module docstring for each."""
 
-    model_config = SettingsConfigDict(env_prefix="BATCH_", env_ignore_empty=True, frozen=True,
-                                      extra="ignore", protected_namespaces=())
+    model_config = SettingsConfigDict(env_prefix="BATCH_")
+
+    settings_title: ClassVar[str] = "batch job settings"
 
     job: str = Field(default="ticket-urgency-batch", pattern=r"^[a-z]([a-z0-9-]{0,47}[a-z0-9])?$")
     image_tag: str = Field(default="latest", pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
     input: str | None = Field(default=None, pattern=r"^gs://[^/]+/.+\.(csv|parquet)$")
     output: str | None = Field(default=None, pattern=r"^gs://[^/]+/.+\.(csv|parquet)$")
-    model_uri: str = Field(default="models:/ticket_urgency@production", min_length=1)
+    model_uri: str = Field(default_factory=default_model_uri, min_length=1)
     chunk_size: int = Field(default=50_000, ge=1)
     max_reject_share: float = Field(default=0.05, ge=0.0, le=1.0)
     cpu: str = Field(default="1", pattern=r"^[0-9]+(m)?$")
@@ -162,13 +165,7 @@ def describe(deploy: Plan) -> str:
 
 def load_plan(tracking_uri: str) -> Plan:
     """Settings from the environment, validated, turned into a plan."""
-    try:
-        batch = BatchJobSettings()
-    except ValidationError as exc:
-        lines = [f"BATCH_{str(e['loc'][0]).upper()}={e.get('input')!r}: {e['msg']}"
-                 for e in exc.errors()]
-        raise DeployError("invalid batch job settings:\n  " + "\n  ".join(lines)) from None
-    return plan(load_settings(), batch, tracking_uri)
+    return plan(CloudRunSettings.load(), BatchJobSettings.load(), tracking_uri)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

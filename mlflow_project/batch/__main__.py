@@ -1,8 +1,8 @@
 """`python -m mlflow_project.batch --input ... --output ...` (see `mlflow_project.batch.cli`)."""
 
+from contracts.redaction import run_cli
 from mlflow_project.batch.cli import app
 from mlflow_project.tracking_store import use_tracking_store
-from contracts.redaction import run_cli
 
 use_tracking_store()  # MLFLOW_TRACKING_URI unset: the project's store, said so
 run_cli(app, prog_name="python -m mlflow_project.batch")

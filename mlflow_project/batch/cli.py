@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
-from mlflow_project.batch import DEFAULT_CHUNK_SIZE, DEFAULT_MAX_REJECT_SHARE, DEFAULT_MODEL_URI
+from contracts.model_uri import default_model_uri
 from contracts.redaction import redact
+from mlflow_project.batch import DEFAULT_CHUNK_SIZE, DEFAULT_MAX_REJECT_SHARE
 
 if TYPE_CHECKING:
     from mlflow_project.batch.job import BatchRequest, BatchSummary
@@ -42,9 +43,9 @@ def batch_predict(
     output_uri: Annotated[str, typer.Option(
         "--output", help="where predictions go (.parquet or .csv; path or gs:// URI); rejects go "
                          "to <output stem>.rejects.csv beside it")],
-    model_uri: Annotated[str, typer.Option(help="models:/NAME@ALIAS, models:/NAME/VERSION, "
-                                                "runs:/... (an alias is pinned once)")]
-    = DEFAULT_MODEL_URI,
+    model_uri: Annotated[str | None, typer.Option(
+        help="models:/NAME@ALIAS, models:/NAME/VERSION, runs:/... (an alias is pinned once); "
+             "default: models:/<TU_MODEL_NAME>@production")] = None,
     engine: Annotated[Engine, typer.Option(help="in-process: chunks in this process; spark: "
                                                 "mlflow.pyfunc.spark_udf on Spark")]
     = Engine.IN_PROCESS,
@@ -81,7 +82,7 @@ def batch_predict(
     request = BatchRequest(input_uri=input_uri, output_uri=output_uri, chunk_size=chunk_size,
                            max_reject_share=max_reject_share)
     try:
-        resolved = resolve_model(model_uri)
+        resolved = resolve_model(model_uri or default_model_uri())
         if engine is Engine.SPARK:
             summary = _run_spark(request, resolved, spark_master)
         else:

@@ -17,6 +17,7 @@ from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 from mlflow.pyfunc import PyFuncModel
 
+from contracts.model_uri import is_registry_uri, version_uri
 from mlflow_project.batch.validation import ID_COLUMN, ROW_NUMBER
 from mlflow_project.data.contract import FEATURE_COLUMNS
 from mlflow_project.registry.store import resolve_version
@@ -58,7 +59,7 @@ def resolve_model(model_uri: str, client: MlflowClient | None = None) -> Resolve
     Raises `ModelUnavailable` when the registry has no such model, version or alias, and lets
     any other `MlflowException` (an unreachable tracking server) through.
     """
-    if not model_uri.startswith("models:/"):
+    if not is_registry_uri(model_uri):
         return ResolvedModel(model_uri, model_uri, None, None)  # runs:/, a path: no registry
     try:
         version = resolve_version(client or MlflowClient(), model_uri)
@@ -70,7 +71,7 @@ def resolve_model(model_uri: str, client: MlflowClient | None = None) -> Resolve
         raise ModelUnavailable(f"{model_uri}: no such registered model or alias (use "
                                "models:/NAME@ALIAS or models:/NAME/VERSION; see "
                                "`registry-tools status`)")
-    return ResolvedModel(model_uri, f"models:/{version.name}/{version.version}",
+    return ResolvedModel(model_uri, version_uri(version.name, version.version),
                          version.name, str(version.version))
 
 

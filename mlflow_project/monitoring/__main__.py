@@ -3,9 +3,9 @@
 
 import typer
 
+from contracts.redaction import run_cli
 from mlflow_project.monitoring.cli import monitor
 from mlflow_project.tracking_store import use_tracking_store
-from contracts.redaction import run_cli
 
 app = typer.Typer(add_completion=False)
 app.command()(monitor)

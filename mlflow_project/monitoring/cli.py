@@ -18,9 +18,11 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
-from mlflow_project.monitoring.config import DEFAULT_EXPERIMENT, DEFAULT_MODEL_URI
-from mlflow_project.monitoring.engines.names import Correction, EngineName
+from contracts.model_uri import default_model_uri
 from contracts.redaction import redact
+from contracts.settings import SettingsError
+from mlflow_project.monitoring.config import DEFAULT_EXPERIMENT
+from mlflow_project.monitoring.engines.names import Correction, EngineName
 
 if TYPE_CHECKING:
     from mlflow_project.monitoring.job import MonitorOutcome
@@ -43,9 +45,9 @@ def monitor(
     until: Annotated[str | None, typer.Option(
         help="window end (excluded), ISO-8601; default: now")] = None,
     reference: Annotated[str | None, typer.Option(help=REFERENCE_HELP)] = None,
-    model_uri: Annotated[str, typer.Option(
-        help="registered version to watch: models:/NAME@ALIAS or models:/NAME/VERSION")]
-    = DEFAULT_MODEL_URI,
+    model_uri: Annotated[str | None, typer.Option(
+        help="registered version to watch: models:/NAME@ALIAS or models:/NAME/VERSION; "
+             "default: models:/<TU_MODEL_NAME>@production")] = None,
     feedback: Annotated[str | None, typer.Option(help=FEEDBACK_HELP)] = None,
     engine: Annotated[EngineName, typer.Option(help="drift engine")] = EngineName.ALIBI,
     alpha: Annotated[float, typer.Option(
@@ -75,7 +77,7 @@ def monitor(
     try:
         outcome = _run(logs, since, until, reference, model_uri, feedback, engine, alpha,
                        correction, quality_tolerance, min_labels, out, experiment_name)
-    except BadArguments as exc:
+    except (BadArguments, SettingsError) as exc:
         _fail(str(exc), EXIT_BAD_ARGUMENTS)
     except ValidationError as exc:
         _fail(_option_errors(exc), EXIT_BAD_ARGUMENTS)
@@ -91,19 +93,20 @@ def monitor(
 
 
 def _run(logs: str, since: str | None, until: str | None, reference: str | None,
-         model_uri: str, feedback: str | None, engine: EngineName, alpha: float,
+         model_uri: str | None, feedback: str | None, engine: EngineName, alpha: float,
          correction: Correction, quality_tolerance: float, min_labels: int, out: str | None,
          experiment_name: str) -> MonitorOutcome:
     """Validate the options into a config and run the job."""
     from mlflow_project.monitoring.config import MonitorConfig, default_out, resolve_window
-    from mlflow_project.monitoring.settings import get_monitor_settings
+    from mlflow_project.monitoring.settings import MonitorSettings
 
-    settings = get_monitor_settings()
+    settings = MonitorSettings.load()
     now = datetime.now(UTC)
     # MLproject passes an omitted optional parameter as an empty string: same as not given.
     start, end = resolve_window(since or None, until or None, now)
     config = MonitorConfig(
-        logs=logs, since=start, until=end, reference=reference or None, model_uri=model_uri,
+        logs=logs, since=start, until=end, reference=reference or None,
+        model_uri=model_uri or default_model_uri(),
         feedback=feedback or None, engine=engine, alpha=alpha, correction=correction,
         quality_tolerance=quality_tolerance, min_labels=min_labels,
         out=out or default_out(settings.out_root, now), experiment_name=experiment_name)

@@ -8,13 +8,12 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from contracts.model_uri import REGISTRY_URI_PATTERN, default_model_uri
 from mlflow_project.monitoring.engines.names import Correction, EngineName
 from mlflow_project.monitoring.errors import BadArguments
 
-DEFAULT_MODEL_URI = "models:/ticket_urgency@production"
 DEFAULT_EXPERIMENT = "ticket_urgency-monitoring"
 DEFAULT_WINDOW = timedelta(hours=24)
-REGISTRY_URI_PATTERN = r"^models:/[^/@]+(@[^/@]+|/\d+)$"
 
 
 class MonitorConfig(BaseModel):
@@ -26,7 +25,7 @@ class MonitorConfig(BaseModel):
     since: datetime
     until: datetime
     reference: str | None = None
-    model_uri: str = Field(default=DEFAULT_MODEL_URI, pattern=REGISTRY_URI_PATTERN)
+    model_uri: str = Field(default_factory=default_model_uri, pattern=REGISTRY_URI_PATTERN)
     feedback: str | None = None
     engine: EngineName = EngineName.ALIBI
     alpha: float = Field(default=0.05, gt=0.0, lt=1.0)

@@ -13,29 +13,23 @@ keeps its artifacts on a local store, as for training.
 
 from __future__ import annotations
 
-from pydantic import Field, ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from typing import ClassVar
 
-from mlflow_project.monitoring.errors import BadArguments
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
 
-ENV_PREFIX = "TU_MONITOR_"
+from contracts.settings import PlatformSettings
 
 
-class MonitorSettings(BaseSettings):
+class MonitorSettings(PlatformSettings):
     """Environment configuration of monitoring runs (the CLI options cover the rest)."""
 
-    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX)
+    model_config = SettingsConfigDict(env_prefix="TU_MONITOR_")
+
+    settings_title: ClassVar[str] = "monitoring settings"
 
     text_components: int = Field(default=30, ge=2, le=200)
     reference_max_rows: int = Field(default=50_000, ge=100)
     seed: int = Field(default=0, ge=0)
     out_root: str = Field(default=".run/monitoring", min_length=1)
 
-
-def get_monitor_settings() -> MonitorSettings:
-    """The settings from the environment; a bad value raises BadArguments naming the variable."""
-    try:
-        return MonitorSettings()
-    except ValidationError as exc:
-        raise BadArguments("; ".join(f"{ENV_PREFIX}{str(e['loc'][0]).upper()}: {e['msg']}"
-                                     for e in exc.errors())) from exc

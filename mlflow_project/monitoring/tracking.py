@@ -15,7 +15,7 @@ from mlflow import MlflowClient
 from mlflow.entities import Run
 
 from mlflow_project.monitoring.errors import BadArguments
-from mlflow_project.settings import get_settings
+from mlflow_project.settings import ProjectSettings
 from mlflow_project.training.experiment import ensure_experiment
 
 
@@ -39,7 +39,7 @@ def monitoring_run(experiment_name: str) -> Iterator[Run]:
         with mlflow.start_run() as run:
             yield run
         return
-    experiment_id = ensure_experiment(experiment_name, get_settings().artifact_root)
+    experiment_id = ensure_experiment(experiment_name, ProjectSettings.load().artifact_root)
     with mlflow.start_run(experiment_id=experiment_id) as run:
         yield run
 

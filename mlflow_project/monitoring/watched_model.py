@@ -1,6 +1,6 @@
 """The model version a run watches: resolved once in the registry, loaded by its exact version.
 
-An alias (`models:/ticket_urgency@production`) is resolved to a version first and that version is
+An alias (`models:/NAME@production`) is resolved to a version first and that version is
 loaded, like serving does, so an alias moving mid-run cannot mix two versions.
 """
 
@@ -13,6 +13,7 @@ from mlflow import MlflowClient
 from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 
+from contracts.model_uri import version_uri
 from mlflow_project.model.scoring import TicketScorer
 from mlflow_project.monitoring.errors import InputUnusable
 from mlflow_project.registry import naming
@@ -50,7 +51,7 @@ def find_version(model_uri: str) -> ModelVersion:
 
 def load_watched_model(version: ModelVersion) -> WatchedModel:
     """Load exactly this version through MLflow's pyfunc loader and unwrap its scorer."""
-    uri = f"models:/{version.name}/{version.version}"
+    uri = version_uri(version.name, version.version)
     try:
         scorer = mlflow.pyfunc.load_model(uri).unwrap_python_model().scorer
     except (MlflowException, OSError, AttributeError) as exc:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-CHALLENGER = "challenger"
-PRODUCTION = "production"
+from contracts.model_uri import CHALLENGER, PRODUCTION
+
+__all__ = ["CHALLENGER", "PRODUCTION"]  # the alias names, defined once in contracts.model_uri
 
 # Lineage, set when a version is registered.
 TAG_GIT_COMMIT = "git_commit"

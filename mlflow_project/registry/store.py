@@ -9,6 +9,7 @@ from mlflow import MlflowClient
 from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 
+from contracts.model_uri import parse_model_uri
 from mlflow_project.registry import naming
 
 
@@ -24,14 +25,12 @@ def version_by_alias(client: MlflowClient, name: str, alias: str) -> ModelVersio
 
 def resolve_version(client: MlflowClient, model_uri: str) -> ModelVersion | None:
     """The registry version behind `models:/NAME@ALIAS` or `models:/NAME/VERSION`, else None."""
-    if not model_uri.startswith("models:/"):
+    reference = parse_model_uri(model_uri)
+    if reference is None:
         return None
-    reference = model_uri.removeprefix("models:/")
-    if "@" in reference:
-        name, alias = reference.split("@", 1)
-        return version_by_alias(client, name, alias)
-    name, _, number = reference.partition("/")
-    return client.get_model_version(name, number) if number.isdigit() else None
+    if reference.alias is not None:
+        return version_by_alias(client, reference.name, reference.alias)
+    return client.get_model_version(reference.name, str(reference.version))
 
 
 def version_with_fingerprint(client: MlflowClient, name: str,

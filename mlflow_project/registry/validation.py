@@ -20,6 +20,7 @@ from mlflow import MlflowClient
 from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 
+from contracts.model_uri import version_uri
 from mlflow_project.data.contract import FEATURE_COLUMNS, LABEL_COLUMN
 from mlflow_project.evaluation.bootstrap import Interval, ScoredModel, paired_difference
 from mlflow_project.evaluation.metrics import GATE_METRICS, classification_metrics
@@ -65,7 +66,7 @@ def unseen_by(holdout: pd.DataFrame, baseline: ModelVersion) -> tuple[np.ndarray
 
 def scored(client: MlflowClient, name: str, version: str, rows: pd.DataFrame) -> ScoredModel:
     """A registered version's urgency scores on `rows` and its decision threshold."""
-    model = mlflow.pyfunc.load_model(f"models:/{name}/{version}")
+    model = mlflow.pyfunc.load_model(version_uri(name, version))
     scores = model.predict(rows[list(FEATURE_COLUMNS)])["urgency_probability"].to_numpy()
     threshold = float(client.get_model_version(name, version).tags.get(naming.TAG_THRESHOLD,
                                                                        "0.5"))

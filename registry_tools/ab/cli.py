@@ -20,12 +20,12 @@ from google.api_core.exceptions import GoogleAPICallError
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
+from contracts.settings import SettingsError
 from local_stack.processes import StackError
 from mlflow_project.data.io import DataSourceError
 from mlflow_project.monitoring.errors import InputUnusable
 from mlflow_project.registry.lock import LockTimeout
 from mlflow_project.settings import ProjectSettings
-from mlflow_project.settings import get_settings as project_settings
 from registry_tools.ab import registry
 from registry_tools.ab.analysis import figures
 from registry_tools.ab.feedback import FeedbackError, read_feedback
@@ -45,10 +45,8 @@ from registry_tools.ab.plan import (
 )
 from registry_tools.ab.report import figures_table, status_document, traffic_lines
 from registry_tools.ab.settings import AbSettings, TargetKind
-from registry_tools.ab.settings import load_settings as ab_settings
 from registry_tools.ab.targets import Target
-from registry_tools.cloudrun.settings import CloudRunSettings, SettingsError
-from registry_tools.cloudrun.settings import load_settings as cloud_run_settings
+from registry_tools.cloudrun.settings import CloudRunSettings
 from registry_tools.promotion import PromotionRefused
 from registry_tools.promotion import rollback as rollback_alias
 
@@ -80,7 +78,8 @@ class Context:
 def up() -> None:
     """Local rehearsal only: serve @production behind nginx (a no-op for parts already up)."""
     with _handled():
-        settings, cloud, project = ab_settings(), cloud_run_settings(), project_settings()
+        settings, cloud = AbSettings.load(), CloudRunSettings.load()
+        project = ProjectSettings.load()
         client = MlflowClient()
         production = registry.require_production(registry.read_view(client, project.model_name))
         target = _local(settings, cloud, project)
@@ -94,7 +93,7 @@ def up() -> None:
 def down() -> None:
     """Local rehearsal only: stop nginx and every server it started; state and logs stay."""
     with _handled():
-        target = _local(ab_settings(), cloud_run_settings(), project_settings())
+        target = _local(AbSettings.load(), CloudRunSettings.load(), ProjectSettings.load())
         for name, stopped in target.down():
             typer.echo(f"{name}: {'stopped' if stopped else 'not running'}")
 
@@ -290,7 +289,7 @@ def _print_status(ctx: Context, snapshot: Snapshot, urls: dict[str, str],
 
 def _context(kind: TargetKind | None, image: str | None = None) -> Context:
     """Settings validated once, the registry client, and the chosen target."""
-    settings, cloud, project = ab_settings(), cloud_run_settings(), project_settings()
+    settings, cloud, project = AbSettings.load(), CloudRunSettings.load(), ProjectSettings.load()
     chosen = kind or settings.target
     target: Target
     if chosen is TargetKind.LOCAL:

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
+from typing import ClassVar
 
-from pydantic import Field, ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
 
-from registry_tools.cloudrun.settings import SettingsError
+from contracts.settings import PlatformSettings
 
 
 class TargetKind(StrEnum):
@@ -29,23 +30,15 @@ class TargetKind(StrEnum):
     CLOUDRUN = "cloudrun"
 
 
-class AbSettings(BaseSettings):
+class AbSettings(PlatformSettings):
     """The target of the A/B commands and the local rehearsal's ports and folders."""
 
-    model_config = SettingsConfigDict(env_prefix="AB_", env_ignore_empty=True, frozen=True,
-                                      extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="AB_")
+
+    settings_title: ClassVar[str] = "A/B settings"
 
     target: TargetKind = TargetKind.LOCAL
     run_dir: Path = Path(".run/ab")
     proxy_port: int = Field(default=8090, ge=1, le=65535)
     startup_timeout: float = Field(default=120.0, gt=0, le=3600)
 
-
-def load_settings() -> AbSettings:
-    """Read and validate the environment; a bad value raises `SettingsError` naming it."""
-    try:
-        return AbSettings()
-    except ValidationError as exc:
-        lines = [f"AB_{str(e['loc'][0]).upper()}={e.get('input')!r}: {e['msg']}"
-                 for e in exc.errors()]
-        raise SettingsError("invalid A/B settings:\n  " + "\n  ".join(lines)) from None

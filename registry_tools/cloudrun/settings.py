@@ -18,21 +18,22 @@ service account elsewhere. None are ever read from this repository.
 
 from __future__ import annotations
 
-from pydantic import Field, ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from typing import ClassVar
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from contracts.settings import PlatformSettings
 
 NAME_PATTERN = r"^[a-z]([a-z0-9-]{0,47}[a-z0-9])?$"
 
 
-class SettingsError(ValueError):
-    """An environment variable holds a value these tools cannot work with."""
-
-
-class CloudRunSettings(BaseSettings):
+class CloudRunSettings(PlatformSettings):
     """The Cloud Run service, its image repository and its deploy-record bucket."""
 
-    model_config = SettingsConfigDict(env_prefix="CLOUD_RUN_", env_ignore_empty=True,
-                                      frozen=True, extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="CLOUD_RUN_")
+
+    settings_title: ClassVar[str] = "Cloud Run settings"
 
     project: str = Field(default="ml-model-480910", pattern=r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
     region: str = Field(default="asia-south1", pattern=r"^[a-z]+-[a-z]+[0-9]+$")
@@ -53,12 +54,3 @@ class CloudRunSettings(BaseSettings):
         """The serving image's repository path in Artifact Registry (no tag)."""
         return f"{self.region}-docker.pkg.dev/{self.project}/{self.repository}/{self.service}"
 
-
-def load_settings() -> CloudRunSettings:
-    """Read and validate the environment; a bad value raises `SettingsError` naming it."""
-    try:
-        return CloudRunSettings()
-    except ValidationError as exc:
-        lines = [f"CLOUD_RUN_{str(e['loc'][0]).upper()}={e.get('input')!r}: {e['msg']}"
-                 for e in exc.errors()]
-        raise SettingsError("invalid Cloud Run settings:\n  " + "\n  ".join(lines)) from None

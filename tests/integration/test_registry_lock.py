@@ -34,7 +34,6 @@ from mlflow_project.registry.lock import (
     lock_name,
     registry_lock,
 )
-from mlflow_project.settings import get_settings
 from registry_tools.ab.registry import promote_through_gate, read_view
 from registry_tools.cli import app
 from registry_tools.promotion import promote, rollback
@@ -293,10 +292,6 @@ def _history(monkeypatch: pytest.MonkeyPatch, uri: str, model: str, *args: str) 
     """What `registry-tools history ARGS` prints for `model` in the store at `uri`."""
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     monkeypatch.setenv("TU_MODEL_NAME", model)
-    get_settings.cache_clear()
-    try:
-        result = CliRunner().invoke(app, ["history", *args])
-    finally:
-        get_settings.cache_clear()
+    result = CliRunner().invoke(app, ["history", *args])
     assert result.exit_code == 0, result.output
     return result.stdout

@@ -6,14 +6,15 @@ import subprocess
 
 import pytest
 
-from serving.settings import ServingSettings, SettingsError, load_settings
+from contracts.settings import SettingsError
+from serving.settings import ServingSettings
 from tests.serving.conftest import BIN, REPO, ModelStore, free_port
 
 
 def test_defaults_follow_the_contract_and_cloud_run(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ServingSettings.model_fields:
         monkeypatch.delenv(name.upper(), raising=False)
-    settings = load_settings()
+    settings = ServingSettings.load()
     assert settings.model_uri == "models:/ticket_urgency@production"
     assert (settings.port, settings.host) == (8080, "0.0.0.0")
     assert (settings.max_title_chars, settings.max_description_chars) == (500, 20_000)
@@ -25,14 +26,15 @@ def test_defaults_follow_the_contract_and_cloud_run(monkeypatch: pytest.MonkeyPa
 def test_empty_variables_count_as_unset(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("API_KEYS", "")
     monkeypatch.setenv("MODEL_URI", "")
-    settings = load_settings()
+    settings = ServingSettings.load()
     assert not settings.auth_enabled
     assert settings.model_uri == "models:/ticket_urgency@production"
 
 
 def test_api_keys_are_split_on_commas(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("API_KEYS", "first-key-0123456789, second-key-0123456789")
-    assert load_settings().api_key_bytes == (b"first-key-0123456789", b"second-key-0123456789")
+    assert ServingSettings.load().api_key_bytes == (b"first-key-0123456789",
+                                                    b"second-key-0123456789")
 
 
 @pytest.mark.parametrize(("name", "value", "phrase"), [
@@ -50,7 +52,7 @@ def test_a_bad_value_names_the_variable(monkeypatch: pytest.MonkeyPatch, name: s
                                         phrase: str) -> None:
     monkeypatch.setenv(name, value)
     with pytest.raises(SettingsError) as error:
-        load_settings()
+        ServingSettings.load()
     line = next(line for line in str(error.value).splitlines() if line.strip().startswith(name))
     assert f"{name}={value!r}" in line
     assert phrase in line
@@ -61,7 +63,7 @@ def test_a_bad_api_key_is_refused_without_echoing_it(monkeypatch: pytest.MonkeyP
                                                      keys: str) -> None:
     monkeypatch.setenv("API_KEYS", keys)
     with pytest.raises(SettingsError) as error:
-        load_settings()
+        ServingSettings.load()
     assert "API_KEYS:" in str(error.value)
     assert keys.split(",")[0] not in str(error.value)
 

@@ -11,6 +11,7 @@ import socket
 import sys
 from pathlib import Path
 
+from contracts.model_uri import version_uri
 from local_stack.processes import Service
 
 REPO = Path(__file__).resolve().parents[3]
@@ -32,7 +33,7 @@ def server(run_dir: Path, *, revision: str, model_name: str, version: str, port:
                  "--chdir", str(REPO), "--name", marker],
         health_url=f"http://127.0.0.1:{port}/ready",
         marker=marker,
-        env={"MODEL_URI": f"models:/{model_name}/{version}", "VARIANT": variant,
+        env={"MODEL_URI": version_uri(model_name, version), "VARIANT": variant,
              "PREDICTION_LOG": str(log_dir(run_dir) / f"{revision}.jsonl"),
              "HOST": "127.0.0.1", "PORT": str(port), "MLFLOW_TRACKING_URI": tracking_uri,
              "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false"},
