@@ -13,8 +13,9 @@ export PATH := $(BIN):$(PATH)
 MLFLOW_TRACKING_URI ?= sqlite:///$(CURDIR)/.mlflow/mlflow.db
 export MLFLOW_TRACKING_URI
 export MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR ?= false
-EXPERIMENT ?= ticket_urgency
-MODEL_URI ?= models:/ticket_urgency@production
+export TU_MODEL_NAME ?= ticket_urgency
+EXPERIMENT ?= $(TU_MODEL_NAME)
+MODEL_URI ?= models:/$(TU_MODEL_NAME)@production
 
 DEMO_DIR ?= .demo
 DEMO_ROWS ?= 5000
@@ -191,7 +192,7 @@ image: bake-model ## build the Cloud Run image with the baked model (needs a Doc
 # --- monitoring: drift, prediction drift, delayed-label quality --------------------------------
 MONITOR_LOGS ?= .run/serving/predictions
 MONITOR_FEEDBACK ?=
-MONITOR_EXPERIMENT ?= ticket_urgency-monitoring
+MONITOR_EXPERIMENT ?= $(TU_MODEL_NAME)-monitoring
 MONITOR_ARGS ?=
 MONITOR_ROWS ?= 2000
 DRIFT ?=
@@ -267,7 +268,7 @@ ab-rollback: install ## all traffic and @production back to the previous version
 INPUT ?= $(DEMO_DATA)
 OUTPUT ?= $(DEMO_DIR)/predictions.parquet
 BATCH_ENGINE ?= in-process
-BATCH_EXPERIMENT ?= ticket_urgency-batch
+BATCH_EXPERIMENT ?= $(TU_MODEL_NAME)-batch
 ROWS ?= 1000000
 
 .PHONY: batch-predict bench-batch deploy-batch

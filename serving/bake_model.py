@@ -3,7 +3,7 @@
 Run in CI before `docker build`, so the image carries exactly one model version and a running
 container never needs the registry (see `serving/README.md`, "Baking a model into the image"):
 
-    python -m serving.bake_model --model-uri models:/ticket_urgency/3 --out serving/model
+    python -m serving.bake_model --model-uri models:/NAME@production --out serving/model
 
 An alias is resolved to a version once, and that version is downloaded, so the folder cannot mix
 two versions. The version is printed on stdout (for `--build-arg MODEL_VERSION=...`).

@@ -1,7 +1,7 @@
 """Load the model once, print what would be served, and exit 1 if it cannot be loaded.
 
 The Dockerfile runs it when a model is baked in, so a broken bake fails the build, not the deploy;
-operators run it to check a URI:  MODEL_URI=models:/ticket_urgency/3 python -m serving.selfcheck
+operators run it to check a URI:  MODEL_URI=models:/NAME/3 python -m serving.selfcheck
 """
 
 from __future__ import annotations

@@ -61,5 +61,5 @@ def test_a_bad_setting_exits_2_naming_the_variable(tmp_path: Path) -> None:
                             timeout=300, check=False,
                             env={**os.environ, "TU_MONITOR_TEXT_COMPONENTS": "1"})
     assert result.returncode == 2
-    assert "TU_MONITOR_TEXT_COMPONENTS: Input should be greater than or equal to 2" in (
+    assert "TU_MONITOR_TEXT_COMPONENTS='1': Input should be greater than or equal to 2" in (
         result.stderr)

@@ -116,12 +116,12 @@ def check_project(settings: PipelineSettings) -> None:
     """The project and its environment are where the settings say, else a clear error."""
     if not (settings.mlproject_dir / "MLproject").is_file():
         raise SettingsError(
-            f"PROJECT_DIR={settings.project_dir}: no mlflow_project/MLproject there; set "
+            f"PROJECT_DIR={str(settings.project_dir)!r}: no mlflow_project/MLproject there; set "
             "PROJECT_DIR to the repository (the compose image uses /opt/project)")
     for script in ("ticket-urgency", "registry-tools", "mlflow", "python"):
         if not os.access(settings.project_bin / script, os.X_OK):
             raise SettingsError(
-                f"PROJECT_BIN={settings.project_bin}: no executable {script!r} there; set "
+                f"PROJECT_BIN={str(settings.project_bin)!r}: no executable {script!r} there; set "
                 "PROJECT_BIN to the bin folder of the project's environment (`make install` "
                 "creates <repo>/.venv)")
     if settings.monitoring_engine not in (None, "alibi", "scipy"):

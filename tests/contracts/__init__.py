@@ -1,0 +1,1 @@
+"""Tests of contracts/: a package, so its module names do not clash with tests/serving etc."""
