@@ -57,4 +57,3 @@ class StackSettings(PlatformSettings):
     def artifacts_destination(self) -> str:
         """Where the tracking server stores (proxied) artifacts."""
         return f"gs://{self.gcs_bucket}/{self.artifact_prefix.strip('/')}"
-

@@ -49,4 +49,3 @@ class ProjectSettings(ModelSettings):
                           margin_pr_auc=self.gate_margin_pr_auc,
                           margin_recall=self.gate_margin_recall,
                           confidence=self.gate_confidence)
-

@@ -266,4 +266,3 @@ def describe(loaded: LoadedModel) -> dict[str, object]:
             "alias": identity.alias, "resolved_uri": redact(identity.resolved_uri),
             "source": identity.source, "loaded_at": loaded.loaded_at.isoformat(),
             "load_seconds": round(loaded.load_seconds, 3), "threshold": loaded.threshold}
-

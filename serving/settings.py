@@ -20,6 +20,7 @@ from serving.private_files import check_writable_folder, make_private_dirs, open
 
 MIN_API_KEY_CHARS = 16
 
+
 class LogSink(StrEnum):
     """Where prediction-log lines go, besides a file path."""
 
@@ -102,4 +103,3 @@ class ServingSettings(PlatformSettings):
 
 def _names_a_directory(path: str) -> bool:
     return path.endswith(("/", "\\")) or Path(path).is_dir()
-

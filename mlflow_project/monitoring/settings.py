@@ -32,4 +32,3 @@ class MonitorSettings(PlatformSettings):
     reference_max_rows: int = Field(default=50_000, ge=100)
     seed: int = Field(default=0, ge=0)
     out_root: str = Field(default=".run/monitoring", min_length=1)
-

@@ -41,4 +41,3 @@ class AbSettings(PlatformSettings):
     run_dir: Path = Path(".run/ab")
     proxy_port: int = Field(default=8090, ge=1, le=65535)
     startup_timeout: float = Field(default=120.0, gt=0, le=3600)
-

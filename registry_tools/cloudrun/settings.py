@@ -53,4 +53,3 @@ class CloudRunSettings(PlatformSettings):
     def image(self) -> str:
         """The serving image's repository path in Artifact Registry (no tag)."""
         return f"{self.region}-docker.pkg.dev/{self.project}/{self.repository}/{self.service}"
-
