@@ -238,7 +238,7 @@ REASON ?=
 .PHONY: deploy ab-local-up ab-local-down ab-start ab-status ab-promote ab-abort ab-rollback
 
 deploy: install ## build, push, deploy MODEL_ALIAS/MODEL_VERSION with TRAFFIC via Cloud Build (DRY_RUN=1 prints)
-	$(BIN)/python deploy/cloud_build.py --traffic $(TRAFFIC) \
+	$(BIN)/python -m deploy.cloudrun.build --traffic $(TRAFFIC) \
 	  $(if $(MODEL_VERSION),--model-version $(MODEL_VERSION),--model-alias $(MODEL_ALIAS)) \
 	  $(if $(GIT_SHA),--git-sha $(GIT_SHA)) $(if $(BRANCH),--branch $(BRANCH)) \
 	  $(if $(filter 1 yes true,$(DRY_RUN)),--dry-run)
@@ -285,7 +285,7 @@ bench-batch: install ## batch rows/s vs the bare pipeline, RSS at 100k vs ROWS, 
 	ROWS=$(ROWS) $(BIN)/python bench/batch_speed.py
 
 deploy-batch: install ## build the batch image and apply the Cloud Run Job (DRY_RUN=1 prints every command)
-	$(BIN)/python deploy/batch/deploy.py $(if $(filter 1 yes true,$(DRY_RUN)),--dry-run)
+	$(BIN)/python -m deploy.cloudrun.batch_job $(if $(filter 1 yes true,$(DRY_RUN)),--dry-run)
 
 lock: ## re-resolve requirements.lock from pyproject.toml in a scratch venv
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv

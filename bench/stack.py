@@ -58,8 +58,8 @@ def _train(env: dict[str, str], data: Path) -> float:
 
 def main() -> None:
     """Print the figures as a small table."""
-    from local_stack.settings import StackSettings
-    from local_stack.stack import status
+    from deploy.local.stack.settings import StackSettings
+    from deploy.local.stack.stack import status
 
     database = f"mlflow_bench_{os.getpid()}"
     with tempfile.TemporaryDirectory() as tmp:

@@ -21,7 +21,11 @@ from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
 from contracts.settings import SettingsError
-from local_stack.processes import StackError
+from deploy.cloudrun.settings import CloudRunSettings
+from deploy.local.ab.nginx import NginxError
+from deploy.local.ab.target import LocalTarget
+from deploy.local.processes import StackError
+from deploy.targets import Target
 from mlflow_project.data.io import DataSourceError
 from mlflow_project.monitoring.errors import InputUnusable
 from mlflow_project.registry.lock import LockTimeout
@@ -29,8 +33,6 @@ from mlflow_project.settings import ProjectSettings
 from registry_tools.ab import registry
 from registry_tools.ab.analysis import figures
 from registry_tools.ab.feedback import FeedbackError, read_feedback
-from registry_tools.ab.local.nginx import NginxError
-from registry_tools.ab.local.target import LocalTarget
 from registry_tools.ab.logs import read_log
 from registry_tools.ab.plan import (
     Change,
@@ -45,8 +47,6 @@ from registry_tools.ab.plan import (
 )
 from registry_tools.ab.report import figures_table, status_document, traffic_lines
 from registry_tools.ab.settings import AbSettings, TargetKind
-from registry_tools.ab.targets import Target
-from registry_tools.cloudrun.settings import CloudRunSettings
 from registry_tools.promotion import PromotionRefused
 from registry_tools.promotion import rollback as rollback_alias
 
@@ -295,7 +295,7 @@ def _context(kind: TargetKind | None, image: str | None = None) -> Context:
     if chosen is TargetKind.LOCAL:
         target = _local(settings, cloud, project)
     else:
-        from registry_tools.ab.cloudrun_target import CloudRunTarget  # loads the API client
+        from deploy.cloudrun.traffic import CloudRunTarget  # loads the API client
 
         target = CloudRunTarget(cloud, image=image)
     return Context(project=project, cloud=cloud, client=MlflowClient(), target=target)

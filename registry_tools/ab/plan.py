@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from registry_tools.cloudrun.naming import CHALLENGER_TAG, PRODUCTION_TAG
+from deploy.cloudrun.naming import CHALLENGER_TAG, PRODUCTION_TAG
 
 MIN_PERCENT = 1
 MAX_PERCENT = 99

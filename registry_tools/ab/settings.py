@@ -8,7 +8,7 @@
 
 Local is the default for the same reason the tracking store is: with nothing configured,
 everything runs on one machine. The Cloud Run service itself is set by `CLOUD_RUN_*`
-(`registry_tools.cloudrun.settings`).
+(`deploy.cloudrun.settings`).
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from contracts.model_uri import (
 from contracts.settings import SettingsError
 
 REPO = Path(__file__).resolve().parents[2]
-PRODUCT = ("mlflow_project", "serving", "registry_tools", "local_stack", "deploy", "contracts",
+PRODUCT = ("mlflow_project", "serving", "registry_tools", "deploy", "contracts",
            "airflow")
 # H1 moves this demo script out of the product (to demo/traffic.py); drop the entry then.
 NOT_PRODUCT = {"mlflow_project/monitoring/simulate.py"}

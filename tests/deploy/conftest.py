@@ -21,9 +21,9 @@ import pytest
 from mlflow import MlflowClient
 from typer.testing import CliRunner, Result
 
+from deploy.cloudrun.settings import CloudRunSettings
 from registry_tools.ab.cli import app
-from registry_tools.cloudrun.settings import CloudRunSettings
-from tests.deploy.fake_cloud_run import FakeCloudRun, serve
+from tests.deploy.cloudrun.fake_cloud_run import FakeCloudRun, serve
 
 REPO = Path(__file__).resolve().parents[2]
 MODEL = "ticket_urgency"

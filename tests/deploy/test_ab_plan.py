@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from registry_tools.ab.local.nginx import Layout, render
+from deploy.cloudrun.naming import revision_name, version_of
+from deploy.local.ab.nginx import Layout, render
 from registry_tools.ab.plan import (
     Change,
     NewRevision,
@@ -21,7 +22,6 @@ from registry_tools.ab.plan import (
     plan_start,
 )
 from registry_tools.ab.registry import RegistryView, check_candidate, require_production
-from registry_tools.cloudrun.naming import revision_name, version_of
 
 SVC = "ticket-urgency-api"
 V1, V2, V3 = f"{SVC}-v1-aaaaaaa", f"{SVC}-v2-bbbbbbb", f"{SVC}-v3-ccccccc"

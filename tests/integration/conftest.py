@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy.engine import make_url
 
-from local_stack.processes import Service, start, stop
+from deploy.local.processes import Service, start, stop
 from tests.support import (
     ADMIN_URI,
     BIN,

@@ -183,4 +183,4 @@ def test_the_serving_build_context_holds_only_serving() -> None:
 def test_the_default_build_context_leaves_out_local_state() -> None:
     rules = _ignore_rules(REPO / ".dockerignore")
     assert {".git", "**/.venv*", ".mlflow", "**/mlflow.db", ".env"} <= set(rules)
-    assert not any(rule.startswith(("serving", "local_stack", "mlflow_project")) for rule in rules)
+    assert not any(rule.startswith(("serving", "deploy", "mlflow_project")) for rule in rules)

@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from registry_tools.ab.local import nginx
-from registry_tools.ab.local.servers import free_port
+from deploy.local.ab import nginx
+from deploy.local.ab.servers import free_port
 from tests.deploy.conftest import Registry, ab, copy_store, require_tool
 
 pytestmark = pytest.mark.integration

@@ -17,10 +17,10 @@ import psutil
 import pytest
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import storage
+from tests.deploy.local.conftest import StackUnderTest, admin_sql
 
-from local_stack.processes import running_pid, stop
-from local_stack.stack import emulator_service, mlflow_service
-from tests.stack.conftest import StackUnderTest, admin_sql
+from deploy.local.processes import running_pid, stop
+from deploy.local.stack.stack import emulator_service, mlflow_service
 from tests.support import BIN, EXPERIMENT
 
 pytestmark = pytest.mark.integration
@@ -152,7 +152,7 @@ def test_training_killed_mid_run_leaves_no_alias_on_an_incomplete_version(
         [str(BIN / "mlflow"), "run", "mlflow_project", "-e", "train", "--env-manager", "local",
          "--experiment-name", EXPERIMENT, "-P", f"data={data}",
          "-P", f"experiment_name={EXPERIMENT}"],
-        cwd=Path(__file__).resolve().parents[2], env=stack.store.env,
+        cwd=Path(__file__).resolve().parents[3], env=stack.store.env,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     client = stack.store.client()
     deadline = time.monotonic() + 120

@@ -17,7 +17,7 @@ import psycopg2
 import pytest
 from sqlalchemy.engine import make_url
 
-from local_stack.settings import StackSettings
+from deploy.local.stack.settings import StackSettings
 from tests.support import ADMIN_URI, Store, admin_sql, free_port, make_store, require_postgres
 
 BIN = Path(sys.executable).parent

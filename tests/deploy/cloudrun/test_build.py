@@ -12,41 +12,28 @@ import re
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
-from registry_tools.cloudrun.naming import image_tag, version_of
-from registry_tools.cloudrun.settings import CloudRunSettings
+from deploy.cloudrun import build as cloud_build
+from deploy.cloudrun.naming import image_tag, version_of
+from deploy.cloudrun.settings import CloudRunSettings
 from tests.deploy.conftest import REPO
 
-SCRIPT = REPO / "deploy" / "cloud_build.py"
 SHA = "0123456789abcdef0123456789abcdef01234567"
 ROADMAP = {"_PROJECT": "ml-model-480910", "_REGION": "asia-south1",
            "_REPOSITORY": "ticket-urgency-repo", "_SERVICE": "ticket-urgency-api",
            "_BUCKET": "ml-model-bucket-22"}
 
 
-def load_script() -> ModuleType:
-    """deploy/cloud_build.py as a module (it is a script, not a package)."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("cloud_build", SCRIPT)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-cloud_build = load_script()
 
 
 def deploy(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """Run the script as `make deploy` does, with a fixed commit and branch."""
     base = {key: value for key, value in os.environ.items() if not key.startswith("CLOUD_RUN_")}
     return subprocess.run(
-        [sys.executable, str(SCRIPT), "--git-sha", SHA, "--branch", "feature/ab-rollout", *args],
+        [sys.executable, "-m", "deploy.cloudrun.build", "--git-sha", SHA,
+         "--branch", "feature/ab-rollout", *args],
         cwd=REPO, env={**base, "MLFLOW_TRACKING_URI": "https://mlflow.example.com",
                        **(env or {})}, capture_output=True, text=True, timeout=60, check=False)
 

@@ -1,6 +1,6 @@
 """`make deploy-batch`: build the batch image and apply the Cloud Run Job, or print what that runs.
 
-    python deploy/batch/deploy.py [--dry-run]
+    python -m deploy.cloudrun.batch_job [--dry-run]
 
 Two commands: `gcloud builds submit` (deploy/batch/cloudbuild.yaml builds and pushes the image)
 and `gcloud run jobs replace` with deploy/batch/job.yaml rendered to build/deploy-batch/job.yaml.
@@ -46,15 +46,12 @@ import yaml
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from contracts.model_uri import default_model_uri
+from contracts.settings import PlatformSettings
+from deploy.cloudrun.settings import CloudRunSettings
+
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO))  # run as a script: make registry_tools importable
-
-from contracts.model_uri import default_model_uri  # noqa: E402
-from contracts.settings import PlatformSettings  # noqa: E402
-from registry_tools.cloudrun.settings import CloudRunSettings  # noqa: E402
-
-HERE = Path(__file__).resolve().parent
-JOB_TEMPLATE = HERE / "job.yaml"
+JOB_TEMPLATE = REPO / "deploy" / "batch" / "job.yaml"
 BUILD_CONFIG = "deploy/batch/cloudbuild.yaml"
 IGNORE_FILE = "deploy/gcloudignore"
 RENDERED = "build/deploy-batch/job.yaml"
@@ -170,7 +167,8 @@ def load_plan(tracking_uri: str) -> Plan:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Deploy (or print the deploy); exit 2 with a message when it cannot go ahead."""
-    parser = argparse.ArgumentParser(prog="deploy/batch/deploy.py", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m deploy.cloudrun.batch_job",
+                                     description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dry-run", action="store_true", help="print, run nothing")
     args = parser.parse_args(argv)

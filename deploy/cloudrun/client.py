@@ -14,7 +14,7 @@ from google.api_core.client_options import ClientOptions
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import run_v2
 
-from registry_tools.cloudrun.settings import CloudRunSettings
+from deploy.cloudrun.settings import CloudRunSettings
 
 
 def services_client(settings: CloudRunSettings) -> run_v2.ServicesClient:

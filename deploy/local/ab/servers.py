@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from contracts.model_uri import version_uri
-from local_stack.processes import Service
+from deploy.local.processes import Service
 
 REPO = Path(__file__).resolve().parents[3]
 GUNICORN = Path(sys.executable).parent / "gunicorn"

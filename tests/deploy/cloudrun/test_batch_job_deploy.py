@@ -1,4 +1,4 @@
-"""`make deploy-batch` (deploy/batch/deploy.py): the dry run prints every command and the job
+"""`make deploy-batch` (deploy/cloudrun/batch_job.py): the dry run prints every command and the job
 definition it would apply, runs nothing, and refuses bad settings; the image pins match the lock."""
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import yaml
 
 from tests.batch.conftest import PYTHON, REPO
 
-SCRIPT = REPO / "deploy" / "batch" / "deploy.py"
 IMAGE = "asia-south1-docker.pkg.dev/ml-model-480910/ticket-urgency-repo/ticket-urgency-batch"
 
 
@@ -20,8 +19,9 @@ def _deploy(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
              if not k.startswith(("BATCH_", "CLOUD_RUN_", "MLFLOW_TRACKING_URI"))}
     # PATH without gcloud: a dry run must not need it, and nothing can be run by mistake.
     clean["PATH"] = "/nonexistent"
-    return subprocess.run([PYTHON, str(SCRIPT), *args], cwd=REPO, env={**clean, **env},
-                          capture_output=True, text=True, timeout=60, check=False)
+    return subprocess.run([PYTHON, "-m", "deploy.cloudrun.batch_job", *args], cwd=REPO,
+                          env={**clean, **env}, capture_output=True, text=True, timeout=60,
+                          check=False)
 
 
 def _job_and_commands(stdout: str) -> tuple[dict[str, object], list[str]]:

@@ -1,10 +1,10 @@
 """`make deploy`: submit cloudbuild.yaml to Cloud Build, or print what that would run.
 
-    python deploy/cloud_build.py [--dry-run] [--model-version N | --model-alias ALIAS]
-                                 [--traffic all|none|1-99] [--git-sha SHA] [--branch NAME]
+    python -m deploy.cloudrun.build [--dry-run] [--model-version N | --model-alias ALIAS]
+                                   [--traffic all|none|1-99] [--git-sha SHA] [--branch NAME]
 
 The substitutions come from one place: cloudbuild.yaml's defaults, overridden by the same
-`CLOUD_RUN_*` variables `registry-tools ab` reads (`registry_tools.cloudrun.settings`), by
+`CLOUD_RUN_*` variables `registry-tools ab` reads (`deploy.cloudrun.settings`), by
 `MLFLOW_TRACKING_URI`, and by the options above. Every substitution is passed explicitly, so the
 printed command is the whole truth. `--dry-run` prints that `gcloud builds submit` command and then
 every step of cloudbuild.yaml with the substitutions applied exactly as Cloud Build applies them
@@ -28,9 +28,9 @@ import yaml
 
 from contracts.model_uri import PRODUCTION, alias_uri, version_uri
 from contracts.settings import ModelSettings
-from registry_tools.cloudrun.settings import CloudRunSettings
+from deploy.cloudrun.settings import CloudRunSettings
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 CONFIG = REPO / "cloudbuild.yaml"
 IGNORE_FILE = "deploy/gcloudignore"
 BUILT_INS = frozenset({"PROJECT_ID", "BUILD_ID", "PROJECT_NUMBER", "LOCATION", "COMMIT_SHA",
@@ -140,7 +140,7 @@ def _git(*args: str) -> str:
 
 
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="deploy/cloud_build.py", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m deploy.cloudrun.build", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dry-run", action="store_true", help="print, do not submit")
     which = parser.add_mutually_exclusive_group()

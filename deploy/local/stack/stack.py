@@ -9,8 +9,8 @@ import psycopg2
 from psycopg2 import sql
 from sqlalchemy.engine import make_url
 
-from local_stack.processes import Service, ServiceState, StackError, start, state, stop
-from local_stack.settings import StackSettings
+from deploy.local.processes import Service, ServiceState, StackError, start, state, stop
+from deploy.local.stack.settings import StackSettings
 
 BIN = Path(sys.executable).parent
 

@@ -2,7 +2,7 @@
 
 `up` starts the production revision and nginx; a change starts any revision it routes to (and
 waits until it serves), then swaps nginx's split; `down` stops exactly what `up` and the changes
-started (pid files checked against command lines, see `local_stack.processes`). Revisions stay
+started (pid files checked against command lines, see `deploy.local.processes`). Revisions stay
 up at 0 % after a promotion or an abort, as Cloud Run keeps them, so a rollback is instant.
 """
 
@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from local_stack.processes import Service, is_healthy, running_pid, start, stop
-from registry_tools.ab.local import nginx, servers
-from registry_tools.ab.local.state import LocalRevision, LocalState, load_state, locked, save_state
+from deploy.cloudrun import naming
+from deploy.local.ab import nginx, servers
+from deploy.local.ab.state import LocalRevision, LocalState, load_state, locked, save_state
+from deploy.local.processes import Service, is_healthy, running_pid, start, stop
 from registry_tools.ab.plan import Change, PlanError, Revision, Route, Snapshot
 from registry_tools.ab.settings import AbSettings
-from registry_tools.cloudrun import naming
 
 
 class LocalTarget:

@@ -15,11 +15,11 @@ import pytest
 from google.api_core.exceptions import Conflict
 from google.cloud import run_v2
 
-from registry_tools.ab.cloudrun_target import CloudRunTarget
+from deploy.cloudrun.settings import CloudRunSettings
+from deploy.cloudrun.traffic import CloudRunTarget
 from registry_tools.ab.plan import Change, Route
-from registry_tools.cloudrun.settings import CloudRunSettings
+from tests.deploy.cloudrun.fake_cloud_run import BY_REVISION, FakeCloudRun
 from tests.deploy.conftest import Registry, ab
-from tests.deploy.fake_cloud_run import BY_REVISION, FakeCloudRun
 from tests.deploy.test_ab_analysis import log_line
 
 SVC = "ticket-urgency-api"

@@ -1,11 +1,12 @@
 """nginx as the local rehearsal's traffic splitter: render its config, start it, reload it.
 
-nginx runs in the foreground (`daemon off`) as a child started through `local_stack.processes`,
+nginx runs in the foreground (`daemon off`) as a child started through `deploy.local.processes`,
 with its own prefix, config, pid file, logs and temp folders under `AB_RUN_DIR/nginx`. A new split
-is rendered from `deploy/nginx/ab.conf.template`, checked with `nginx -t` before it replaces the
-live config, and loaded with SIGHUP to the verified master pid (what `nginx -s reload` does). A
-reload returns once every worker of the old configuration has exited, so the split in force when
-`ab` returns is the new one; requests in flight finish on the old workers (zero failures).
+is rendered from `nginx.conf.template` beside this module, checked with `nginx -t` before it
+replaces the live config, and loaded with SIGHUP to the verified master pid (what
+`nginx -s reload` does). A reload returns once every worker of the old configuration has
+exited, so the split in force when `ab` returns is the new one; requests in flight finish on
+the old workers (zero failures).
 """
 
 from __future__ import annotations
@@ -23,10 +24,10 @@ from pathlib import Path
 
 import psutil
 
-from local_stack.processes import Service, running_pid
+from deploy.local.processes import Service, running_pid
 from registry_tools.ab.plan import Route
 
-TEMPLATE = Path(__file__).resolve().parents[3] / "deploy" / "nginx" / "ab.conf.template"
+TEMPLATE = Path(__file__).resolve().parent / "nginx.conf.template"
 SERVICE_NAME = "nginx"
 SEARCH_PATH = "/usr/sbin:/usr/local/sbin:/sbin"
 PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")

@@ -7,9 +7,9 @@ import time
 import typer
 
 from contracts.redaction import run_cli
-from local_stack.processes import StackError
-from local_stack.settings import StackSettings
-from local_stack.stack import down, status, up
+from deploy.local.processes import StackError
+from deploy.local.stack.settings import StackSettings
+from deploy.local.stack.stack import down, status, up
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
 

@@ -13,10 +13,10 @@ from datetime import UTC, datetime
 
 from google.cloud import run_v2
 
+from deploy.cloudrun import naming
+from deploy.cloudrun.client import revisions_client, services_client
+from deploy.cloudrun.settings import CloudRunSettings
 from registry_tools.ab.plan import Change, NewRevision, Revision, Route, Snapshot
-from registry_tools.cloudrun import naming
-from registry_tools.cloudrun.client import revisions_client, services_client
-from registry_tools.cloudrun.settings import CloudRunSettings
 
 BY_REVISION = run_v2.TrafficTargetAllocationType.TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION
 TO_LATEST = run_v2.TrafficTargetAllocationType.TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST

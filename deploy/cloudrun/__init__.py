@@ -1,0 +1,10 @@
+"""Google Cloud: the Cloud Run service and its batch job, built by Cloud Build.
+
+- `build`: `make deploy`, cloudbuild.yaml submitted with every substitution explicit;
+- `batch_job`: `make deploy-batch`, the batch image and its Cloud Run Job;
+- `traffic`: the A/B target, traffic tags and splits through the Admin API;
+- `settings`, `naming`, `client`: the service's coordinates, revision names, API clients.
+
+One revision serves exactly one model version: revisions are named `<service>-v<version>-<suffix>`
+so that traffic can be read as "which model versions get how much".
+"""
