@@ -215,7 +215,7 @@ monitor-run: install ## the same pass as an MLflow Project run (mlflow run -e mo
 	  $(if $(MONITOR_FEEDBACK),-P feedback=$(abspath $(MONITOR_FEEDBACK)))
 
 monitor-traffic: install ## simulate a day of MODEL_URI traffic into MONITOR_LOGS (DRIFT="--source-shift 0.5")
-	$(BIN)/python -m mlflow_project.monitoring.simulate --model-uri $(MODEL_URI) --rows $(MONITOR_ROWS) \
+	$(BIN)/python -m demo.traffic --model-uri $(MODEL_URI) --rows $(MONITOR_ROWS) \
 	  --out $(MONITOR_LOGS)/simulated-$$(date -u +%Y%m%dT%H%M%SZ).jsonl \
 	  --feedback .run/monitoring-feedback.csv $(DRIFT)
 

@@ -54,8 +54,8 @@ def _train_and_register() -> None:
     import mlflow
     from mlflow import MlflowClient
 
+    from demo.tickets import GeneratorConfig, generate_tickets
     from mlflow_project.data.contract import validate_tickets
-    from mlflow_project.data.synthetic import GeneratorConfig, generate_tickets
     from mlflow_project.training.config import TrainConfig
     from mlflow_project.training.cross_validation import fit_model
     from mlflow_project.training.experiment import ensure_experiment
@@ -73,7 +73,7 @@ def _train_and_register() -> None:
 
 
 def _write_inputs(folder: Path, rows: int) -> dict[str, Path]:
-    from mlflow_project.data.synthetic import GeneratorConfig, generate_tickets
+    from demo.tickets import GeneratorConfig, generate_tickets
 
     tickets = generate_tickets(GeneratorConfig(rows=rows, seed=7)).drop(columns=["urgent"])
     paths = {"parquet": folder / "tickets.parquet", "csv": folder / "tickets.csv",

@@ -28,8 +28,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import binomtest
 
+from demo.tickets import DriftConfig, GeneratorConfig, generate_tickets
 from mlflow_project.data.dataset import load_tickets
-from mlflow_project.data.synthetic import DriftConfig, GeneratorConfig, generate_tickets
 from mlflow_project.model.scoring import TicketScorer
 from mlflow_project.monitoring.baseline import Baseline, build_baseline
 from mlflow_project.monitoring.checks import WindowSample, run_drift_checks

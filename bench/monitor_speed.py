@@ -33,9 +33,9 @@ def prepare(folder: Path) -> tuple[Path, Path]:
     import mlflow
     from mlflow import MlflowClient
 
+    from demo.tickets import GeneratorConfig, generate_tickets
+    from demo.traffic import log_records, write_jsonl
     from mlflow_project.data.io import write_table
-    from mlflow_project.data.synthetic import GeneratorConfig, generate_tickets
-    from mlflow_project.monitoring.simulate import log_records, write_jsonl
     from mlflow_project.monitoring.watched_model import find_version, load_watched_model
     from mlflow_project.registry.store import move_alias
     from mlflow_project.settings import ProjectSettings

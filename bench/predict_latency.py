@@ -45,8 +45,8 @@ def main(repeat: int = 2000) -> None:
         logging.getLogger("mlflow").setLevel(logging.ERROR)
         import mlflow
 
+        from demo.tickets import GeneratorConfig, generate_tickets
         from mlflow_project.data.contract import validate_tickets
-        from mlflow_project.data.synthetic import GeneratorConfig, generate_tickets
         from mlflow_project.model.features import model_frame
         from mlflow_project.training.config import TrainConfig
         from mlflow_project.training.cross_validation import fit_model

@@ -46,7 +46,7 @@ warnings.filterwarnings("ignore"); logging.getLogger("mlflow").setLevel(logging.
 import mlflow
 from mlflow import MlflowClient
 from mlflow_project.data.contract import validate_tickets
-from mlflow_project.data.synthetic import GeneratorConfig, generate_tickets
+from demo.tickets import GeneratorConfig, generate_tickets
 from mlflow_project.registry.store import version_by_alias
 from mlflow_project.training.config import TrainConfig
 from mlflow_project.training.experiment import ensure_experiment

@@ -24,8 +24,8 @@ def main() -> None:
         os.environ["MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"] = "false"
         warnings.filterwarnings("ignore")  # keep the table readable
         logging.getLogger("mlflow").setLevel(logging.ERROR)
+        from demo.tickets import GeneratorConfig, generate_tickets
         from mlflow_project.data.io import write_table
-        from mlflow_project.data.synthetic import GeneratorConfig, generate_tickets
         from mlflow_project.settings import ProjectSettings
         from mlflow_project.training.config import TrainConfig
         from mlflow_project.training.job import train

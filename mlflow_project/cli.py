@@ -46,8 +46,8 @@ def generate(
     urgent_rate_shift: Annotated[float, typer.Option(min=-1.0, max=1.0, help="drift knob")] = 0.0,
 ) -> None:
     """Write synthetic tickets (deterministic for a seed) that honour the data contract."""
+    from demo.tickets import DriftConfig, GeneratorConfig, generate_tickets
     from mlflow_project.data.io import write_table
-    from mlflow_project.data.synthetic import DriftConfig, GeneratorConfig, generate_tickets
 
     config = GeneratorConfig(rows=rows, seed=seed, urgent_rate=urgent_rate, drift=DriftConfig(
         source_shift=source_shift, new_vocabulary=new_vocabulary,

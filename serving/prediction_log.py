@@ -1,6 +1,7 @@
 """The prediction log: one JSON object per prediction, written off the request path.
 
-It is the contract between serving and monitoring (see `serving/README.md` for the fields).
+Each record is `contracts.prediction_log`'s, the contract between serving and monitoring (fields:
+`serving/README.md`).
 A request only appends a dict to a deque (lock-free under the GIL). A writer thread wakes every
 `FLUSH_SECONDS`, serialises everything pending (pydantic-core's JSON encoder) and writes it with
 one `write` and one `flush`, to stdout (Cloud Logging picks it up) or to a JSONL file.
@@ -33,7 +34,6 @@ from serving.private_files import make_private_dirs, open_private_append
 
 FLUSH_SECONDS = 0.1
 QUEUE_CAPACITY = 100_000
-RECORD_VERSION = 1
 log = logging.getLogger(__name__)
 
 

@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TypedDict
 
+from contracts.prediction_log import prediction_record
 from serving.model_loader import LoadedModel
-from serving.prediction_log import RECORD_VERSION
 from serving.schemas import TicketBase
 
 EXPLAIN_TERMS = 5
@@ -57,25 +57,16 @@ def _explanation(loaded: LoadedModel, ticket: TicketBase) -> list[TermBody]:
 def log_records(loaded: LoadedModel, tickets: Sequence[TicketBase],
                 predictions: Sequence[PredictionBody], *, request_id: str, variant: str,
                 endpoint: str, latency_seconds: float) -> list[dict[str, object]]:
-    """The prediction-log records of one request, one per ticket (fields: serving/README.md)."""
+    """The prediction-log records of one request, one per ticket (`contracts.prediction_log`)."""
     identity = loaded.identity
     timestamp = datetime.now(UTC).isoformat(timespec="milliseconds")
     latency_ms = round(latency_seconds * 1000, 3)
     return [
-        {
-            "record_version": RECORD_VERSION,
-            "timestamp": timestamp,
-            "request_id": request_id,
-            "ticket_id": ticket.ticket_id,
-            "model_name": identity.name,
-            "model_version": identity.version,
-            "variant": variant,
-            "endpoint": endpoint,
-            "features": ticket.features(),
-            "urgency_probability": prediction["urgency_probability"],
-            "urgent": prediction["urgent"],
-            "threshold": loaded.threshold,
-            "latency_ms": latency_ms,
-        }
+        prediction_record(
+            timestamp=timestamp, request_id=request_id, ticket_id=ticket.ticket_id,
+            model_name=identity.name, model_version=identity.version, variant=variant,
+            endpoint=endpoint, features=ticket.features(),
+            urgency_probability=prediction["urgency_probability"], urgent=prediction["urgent"],
+            threshold=loaded.threshold, latency_ms=latency_ms)
         for ticket, prediction in zip(tickets, predictions, strict=True)
     ]

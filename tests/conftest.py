@@ -53,8 +53,8 @@ def _private_tracking_store(tmp_path_factory: pytest.TempPathFactory) -> None:
 def tickets_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """4,000 synthetic tickets (the demo's generator, seed 7)."""
     # Imported here: this conftest also serves tests run in Airflow's own environment.
+    from demo.tickets import GeneratorConfig, generate_tickets
     from mlflow_project.data.io import write_table
-    from mlflow_project.data.synthetic import GeneratorConfig, generate_tickets
 
     path = tmp_path_factory.mktemp("data") / "tickets.csv"
     write_table(generate_tickets(GeneratorConfig(rows=4000, seed=7)), str(path))

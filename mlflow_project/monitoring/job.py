@@ -24,8 +24,9 @@ from mlflow_project.monitoring.checks import WindowSample, run_drift_checks
 from mlflow_project.monitoring.config import MonitorConfig, output_file
 from mlflow_project.monitoring.engines import get_engine
 from mlflow_project.monitoring.errors import InputUnusable
+from mlflow_project.monitoring.feedback import load_feedback
 from mlflow_project.monitoring.logs import LogWindow, read_log_window
-from mlflow_project.monitoring.quality import assess_quality, load_feedback
+from mlflow_project.monitoring.quality import assess_quality
 from mlflow_project.monitoring.reference import explicit_reference, lineage_reference
 from mlflow_project.monitoring.report import render_report
 from mlflow_project.monitoring.result import ModelIdentity, MonitorResult

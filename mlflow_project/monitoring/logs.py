@@ -1,7 +1,7 @@
 """Read the prediction logs of a time window from a local folder or a `gs://` prefix.
 
-The logs are the contract with serving (`serving/predictions.py`, `log_records`): one JSON object
-per line in `*.jsonl` files. Every line is validated; a line that is not JSON or breaks a field's
+The logs are the contract with serving (`contracts.prediction_log`): one JSON object per line in
+`*.jsonl` files. Every line is validated; a line that is not JSON or breaks a field's
 rule is counted as malformed with the file, line number and the field and rule (the first few are
 kept as examples), and the rest are used. Unknown extra fields are ignored, so serving may add
 fields without breaking monitoring; a new `record_version` is refused line by line.
@@ -15,10 +15,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import pandas as pd
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
+
+from contracts.prediction_log import PredictionRecord
 
 # The project's one GCS client factory (anonymous against STORAGE_EMULATOR_HOST).
 from mlflow_project.data.io import DataSourceError, gcs_client
@@ -33,38 +35,6 @@ LOG_COLUMNS: tuple[str, ...] = (
 )
 
 
-class LoggedFeatures(BaseModel):
-    """The four model inputs as serving logged them."""
-
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
-    title: str | None
-    description: str | None
-    source: str | None
-    customer_tier: str | None
-
-
-class PredictionRecord(BaseModel):
-    """One prediction-log line (record_version 1)."""
-
-    model_config = ConfigDict(extra="ignore", frozen=True, coerce_numbers_to_str=True,
-                              protected_namespaces=())
-
-    record_version: Literal[1]
-    timestamp: AwareDatetime
-    request_id: str
-    ticket_id: str | None
-    model_name: str | None
-    model_version: str | None
-    variant: str | None
-    endpoint: str
-    features: LoggedFeatures
-    urgency_probability: float = Field(ge=0.0, le=1.0, allow_inf_nan=False)
-    urgent: bool
-    threshold: float = Field(ge=0.0, le=1.0, allow_inf_nan=False)
-    latency_ms: float = Field(ge=0.0, allow_inf_nan=False)
-
-
 @dataclass(frozen=True)
 class MalformedLine:
     """Where a malformed line is and which rule it broke."""
@@ -75,10 +45,9 @@ class MalformedLine:
 
 
 @dataclass
-class LogWindow:
-    """The valid records of a window (`LOG_COLUMNS`, oldest first) and what was skipped."""
+class LogCounts:
+    """What a read went through: files, lines, and the lines it skipped and why."""
 
-    records: pd.DataFrame
     files: int = 0
     lines: int = 0
     malformed: int = 0
@@ -87,26 +56,50 @@ class LogWindow:
     malformed_examples: list[MalformedLine] = field(default_factory=list)
 
 
-def read_log_window(uri: str, since: datetime, until: datetime) -> LogWindow:
-    """Records with `since <= timestamp < until` from every `*.jsonl` under `uri`.
+@dataclass
+class LogWindow(LogCounts):
+    """The valid records of a window (`LOG_COLUMNS`, oldest first) and what was skipped."""
 
+    records: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+def read_log_window(uri: str, since: datetime, until: datetime) -> LogWindow:
+    """Records with `since <= timestamp < until` from every `*.jsonl` under `uri`, as a frame.
+
+    Raises InputUnusable when the location holds no log file or cannot be read.
+    """
+    window = LogWindow()
+    rows = [_row(record) for record in window_records(uri, since, until, window)]
+    frame = pd.DataFrame.from_records(rows, columns=list(LOG_COLUMNS))
+    frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True)
+    window.records = frame.sort_values("timestamp", kind="stable").reset_index(drop=True)
+    return window
+
+
+def window_records(uri: str, since: datetime, until: datetime,
+                   counts: LogCounts) -> Iterator[PredictionRecord]:
+    """The valid records with `since <= timestamp < until` under `uri`, in file order; the files,
+    lines, malformed lines (with reasons) and records outside the window are counted in `counts`.
+
+    The one reader of the log contract: monitoring's frame and the A/B figures both use it.
     Raises InputUnusable when the location holds no log file or cannot be read.
     """
     sources = list(_log_files(uri))
     if not sources:
         raise InputUnusable(f"{uri}: no *{LOG_SUFFIX} prediction-log files found")
-    rows: list[tuple[object, ...]] = []
-    window = LogWindow(records=pd.DataFrame(), files=len(sources))
+    counts.files = len(sources)
     for name, read in sources:
         for number, line in enumerate(read().splitlines(), start=1):
             if not line.strip():
                 continue
-            window.lines += 1
-            _take_line(window, rows, name, number, line, since, until)
-    frame = pd.DataFrame.from_records(rows, columns=list(LOG_COLUMNS))
-    frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True)
-    window.records = frame.sort_values("timestamp", kind="stable").reset_index(drop=True)
-    return window
+            counts.lines += 1
+            record = _valid_record(counts, name, number, line)
+            if record is None:
+                continue
+            if not since <= record.timestamp < until:
+                counts.outside_window += 1
+                continue
+            yield record
 
 
 def parse_record(line: bytes) -> PredictionRecord:
@@ -122,26 +115,25 @@ def describe_error(error: ValidationError) -> str:
     return f"{location}: {message}" if location else message
 
 
-def _take_line(window: LogWindow, rows: list[tuple[object, ...]], name: str, number: int,
-               line: bytes, since: datetime, until: datetime) -> None:
+def _valid_record(counts: LogCounts, name: str, number: int,
+                  line: bytes) -> PredictionRecord | None:
     try:
-        record = parse_record(line)
+        return parse_record(line)
     except ValidationError as error:
         reason = describe_error(error)
-        window.malformed += 1
-        window.malformed_reasons[reason] += 1
-        if len(window.malformed_examples) < MAX_EXAMPLES:
-            window.malformed_examples.append(MalformedLine(name, number, reason))
-        return
-    if not since <= record.timestamp < until:
-        window.outside_window += 1
-        return
+        counts.malformed += 1
+        counts.malformed_reasons[reason] += 1
+        if len(counts.malformed_examples) < MAX_EXAMPLES:
+            counts.malformed_examples.append(MalformedLine(name, number, reason))
+        return None
+
+
+def _row(record: PredictionRecord) -> tuple[object, ...]:
     features = record.features
-    rows.append((record.timestamp, record.request_id, record.ticket_id, record.model_name,
-                 record.model_version, record.variant, record.endpoint, features.title,
-                 features.description, features.source, features.customer_tier,
-                 record.urgency_probability, int(record.urgent), record.threshold,
-                 record.latency_ms))
+    return (record.timestamp, record.request_id, record.ticket_id, record.model_name,
+            record.model_version, record.variant, record.endpoint, features.title,
+            features.description, features.source, features.customer_tier,
+            record.urgency_probability, int(record.urgent), record.threshold, record.latency_ms)
 
 
 def _log_files(uri: str) -> Iterator[tuple[str, Callable[[], bytes]]]:

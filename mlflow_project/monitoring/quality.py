@@ -15,23 +15,9 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import precision_recall_fscore_support
 
-from mlflow_project.data.contract import ContractError
-from mlflow_project.data.io import DataSourceError, read_table
+from contracts.feedback import FeedbackLabels
 from mlflow_project.evaluation.metrics import classification_metrics
-from mlflow_project.monitoring.errors import InputUnusable
 from mlflow_project.monitoring.watched_model import QUALITY_METRICS
-
-FEEDBACK_COLUMNS: tuple[str, ...] = ("ticket_id", "urgent")
-
-
-@dataclass(frozen=True)
-class Feedback:
-    """Valid labels (one per ticket id, the last given wins) and what was dropped."""
-
-    labels: pd.DataFrame
-    rows: int
-    invalid_rows: int
-    duplicate_ids: int
 
 
 @dataclass(frozen=True)
@@ -52,37 +38,11 @@ class QualityResult:
     min_labels: int
     reason: str
     feedback_rows: int = 0
-    feedback_invalid_rows: int = 0
+    feedback_repeated_rows: int = 0
     over_time: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False, compare=False)
 
 
-def load_feedback(uri: str) -> Feedback:
-    """Read a CSV/Parquet of delayed labels (`ticket_id`, `urgent`) from a path or gs:// URI."""
-    try:
-        raw, _ = read_table(uri)
-        return parse_feedback(raw)
-    except (DataSourceError, ContractError) as exc:
-        raise InputUnusable(f"feedback unusable: {exc}") from exc
-
-
-def parse_feedback(raw: pd.DataFrame) -> Feedback:
-    """Keep rows with a ticket id and a 0/1 label; the last label of a repeated id wins."""
-    missing = [c for c in FEEDBACK_COLUMNS if c not in raw.columns]
-    if missing:
-        raise ContractError(f"missing column(s) {', '.join(missing)}; feedback needs "
-                            f"{', '.join(FEEDBACK_COLUMNS)}")
-    ids = raw["ticket_id"].astype("string").str.strip()
-    labels = pd.to_numeric(raw["urgent"], errors="coerce")
-    valid = ids.notna() & (ids != "") & labels.isin([0, 1])
-    frame = pd.DataFrame({"ticket_id": ids[valid].astype(str),
-                          "urgent": labels[valid].astype("int64")})
-    duplicates = int(frame["ticket_id"].duplicated(keep="last").sum())
-    frame = frame.drop_duplicates("ticket_id", keep="last").reset_index(drop=True)
-    return Feedback(labels=frame, rows=len(raw), invalid_rows=int((~valid).sum()),
-                    duplicate_ids=duplicates)
-
-
-def assess_quality(predictions: pd.DataFrame, feedback: Feedback, threshold: float,
+def assess_quality(predictions: pd.DataFrame, feedback: FeedbackLabels, threshold: float,
                    validation: Mapping[str, float], tolerance: float, min_labels: int,
                    bucket: str) -> QualityResult:
     """Join labels to `predictions` (the watched version's records) and judge the metrics.
@@ -92,8 +52,8 @@ def assess_quality(predictions: pd.DataFrame, feedback: Feedback, threshold: flo
     """
     scored = predictions.dropna(subset=["ticket_id"]).sort_values("timestamp", kind="stable")
     latest = scored.drop_duplicates("ticket_id", keep="last")
-    joined = latest.merge(feedback.labels.rename(columns={"urgent": "label"}), on="ticket_id",
-                          how="inner")
+    labels = feedback.frame()
+    joined = latest.merge(labels.rename(columns={"urgent": "label"}), on="ticket_id", how="inner")
     labelled = len(joined)
     metrics = _metrics(joined, threshold) if labelled else {}
     enough = labelled >= min_labels
@@ -103,12 +63,12 @@ def assess_quality(predictions: pd.DataFrame, feedback: Feedback, threshold: flo
     return QualityResult(
         judged=enough, breach=bool(breached), labelled=labelled, predictions=len(predictions),
         coverage=labelled / len(latest) if len(latest) else 0.0,
-        unmatched_labels=len(feedback.labels) - labelled,
+        unmatched_labels=len(labels) - labelled,
         duplicate_predictions=len(scored) - len(latest),
         metrics=metrics, validation=dict(validation), breached=breached, tolerance=tolerance,
         min_labels=min_labels,
         reason=_reason(enough, labelled, min_labels, breached, metrics, validation, tolerance),
-        feedback_rows=feedback.rows, feedback_invalid_rows=feedback.invalid_rows,
+        feedback_rows=feedback.rows, feedback_repeated_rows=feedback.repeated_rows,
         over_time=quality_over_time(joined, threshold, bucket))
 
 

@@ -65,7 +65,7 @@ def quality_summary(quality: QualityResult | None) -> dict[str, Any] | None:
         "coverage": quality.coverage, "unmatched_labels": quality.unmatched_labels,
         "duplicate_predictions": quality.duplicate_predictions,
         "feedback_rows": quality.feedback_rows,
-        "feedback_invalid_rows": quality.feedback_invalid_rows,
+        "feedback_repeated_rows": quality.feedback_repeated_rows,
         "metrics": quality.metrics, "validation": quality.validation,
         "breached": quality.breached, "tolerance": quality.tolerance,
         "min_labels": quality.min_labels,

@@ -14,23 +14,10 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+
+from contracts.prediction_log import PredictionRecord
 
 Z_95 = 1.959964
-
-
-@dataclass(frozen=True)
-class PredictionRecord:
-    """The fields of one prediction-log record that the analysis reads."""
-
-    timestamp: datetime
-    request_id: str
-    model_version: str
-    variant: str | None
-    urgency_probability: float
-    urgent: bool
-    latency_ms: float
-    ticket_id: str | None
 
 
 @dataclass(frozen=True)
@@ -66,11 +53,12 @@ def figures(records: Sequence[PredictionRecord], labels: Mapping[str, bool],
     """One `VariantFigures` per model version in `records`, production first, then challenger.
 
     `labels` maps ticket ids to the true urgency (delayed feedback); `roles` maps model versions
-    to their role now. Versions with no role are shown as `v<N>`.
+    to their role now. Versions with no role are shown as `v<N>`. Every record has a model version
+    (`registry_tools.ab.logs.read_log` leaves out the ones that do not).
     """
     by_version: dict[str, list[PredictionRecord]] = {}
     for record in records:
-        by_version.setdefault(record.model_version, []).append(record)
+        by_version.setdefault(str(record.model_version), []).append(record)
     order = {"production": 0, "challenger": 1}
     result = [_figures_of(version, group, len(records), labels,
                           roles.get(version, f"v{version}"))

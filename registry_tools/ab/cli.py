@@ -3,17 +3,19 @@
 Targets: `local` (default; a rehearsal on this machine: `ab up` first) or `cloudrun` (the
 `CLOUD_RUN_*` service, through traffic tags). Every change prints its plan; `--dry-run` prints it
 and stops. Exit codes: 0 done; 1 registry, Cloud Run or process error; 2 bad arguments or
-settings; 3 refused (the plan or the gate says no; the message says why and what to do).
+settings; 3 refused (the plan or the gate says no, or an input such as the prediction logs or the
+feedback file cannot be used; the message says why and what to do). A feedback file is judged by
+the same rules, with the same exit code, as `monitor` judges it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from google.api_core.exceptions import GoogleAPICallError
@@ -28,11 +30,11 @@ from deploy.local.processes import StackError
 from deploy.targets import Target
 from mlflow_project.data.io import DataSourceError
 from mlflow_project.monitoring.errors import InputUnusable
+from mlflow_project.monitoring.feedback import load_feedback
 from mlflow_project.registry.lock import LockTimeout
 from mlflow_project.settings import ProjectSettings
 from registry_tools.ab import registry
 from registry_tools.ab.analysis import figures
-from registry_tools.ab.feedback import FeedbackError, read_feedback
 from registry_tools.ab.logs import read_log
 from registry_tools.ab.plan import (
     Change,
@@ -55,6 +57,7 @@ app = typer.Typer(help=HELP, no_args_is_help=True, add_completion=False)
 
 EXIT_ERROR, EXIT_USAGE, EXIT_REFUSED = 1, 2, 3
 
+PlanT = TypeVar("PlanT")
 TargetOption = Annotated[TargetKind | None, typer.Option(
     "--target", help="local or cloudrun (default: AB_TARGET, else local)")]
 DryRunOption = Annotated[bool, typer.Option("--dry-run", help="print the plan, change nothing")]
@@ -135,9 +138,7 @@ def promote(
 ) -> None:
     """Make the challenger production: @production through the gate, then 100 % of traffic."""
     with _handled():
-        ctx = _context(target)
-        snapshot = ctx.target.snapshot()
-        change, version = plan_promote(snapshot)
+        ctx, snapshot, (change, version) = _planned(target, plan_promote)
         view = registry.read_view(ctx.client, ctx.project.model_name)
         gate = "skipping the gate (forced)" if force else "through the gate"
         _show(ctx, snapshot, change, f"registry: @production v{view.production} -> v{version} "
@@ -166,9 +167,7 @@ def abort(
 ) -> None:
     """End the A/B test: 100 % of traffic back to the production revision."""
     with _handled():
-        ctx = _context(target)
-        snapshot = ctx.target.snapshot()
-        change, version = plan_abort(snapshot)
+        ctx, snapshot, (change, version) = _planned(target, plan_abort)
         _show(ctx, snapshot, change, "registry: @production unchanged; the challenger's "
                                      f"experiment recorded as aborted ({reason or 'no reason'})")
         if dry_run:
@@ -244,7 +243,7 @@ def status(
         rows, analysis = [], None
         if location is not None:
             parsed = read_log(location, start_at)
-            labels = read_feedback(feedback) if feedback else {}
+            labels = load_feedback(feedback).labels if feedback else {}
             rows = figures(parsed.records, labels, roles) if parsed.records else []
             analysis = {"logs": location, "since": start_at.isoformat() if start_at else None,
                         "files": parsed.files, "records": len(parsed.records),
@@ -259,6 +258,14 @@ def status(
                                              analysis=analysis, rows=rows)))
             return
         _print_status(ctx, snapshot, urls, registry_facts, analysis, rows)
+
+
+def _planned(target: TargetKind | None, plan: Callable[[Snapshot], PlanT]
+             ) -> tuple[Context, Snapshot, PlanT]:
+    """The command's context, one read of the target, and the change planned on that read."""
+    ctx = _context(target)
+    snapshot = ctx.target.snapshot()
+    return ctx, snapshot, plan(snapshot)
 
 
 def _print_status(ctx: Context, snapshot: Snapshot, urls: dict[str, str],
@@ -340,8 +347,10 @@ def _handled() -> Iterator[None]:
     """Turn the errors a person can act on into one line and an exit code."""
     try:
         yield
-    except (SettingsError, InputUnusable, FeedbackError, DataSourceError) as exc:
+    except SettingsError as exc:
         _fail(str(exc), EXIT_USAGE)
+    except (InputUnusable, DataSourceError) as exc:
+        _fail(str(exc), EXIT_REFUSED)
     except (PlanError, PromotionRefused, LockTimeout) as exc:
         _fail(f"refused: {exc}", EXIT_REFUSED)
     except MlflowException as exc:

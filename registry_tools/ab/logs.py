@@ -1,8 +1,8 @@
 """Prediction-log records for the A/B figures, read by monitoring's reader of the log contract.
 
-One reader of the serving/monitoring contract (`mlflow_project.monitoring.logs`): every
-`*.jsonl` file under a folder or a `gs://` prefix, each line validated, malformed lines counted
-(with reasons) rather than silently dropped.
+The one reader (`mlflow_project.monitoring.logs.window_records`) and the one record
+(`contracts.prediction_log.PredictionRecord`): every `*.jsonl` file under a folder or a `gs://`
+prefix, each line validated, malformed lines counted (with reasons) rather than silently dropped.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from mlflow_project.monitoring.logs import read_log_window
-from registry_tools.ab.analysis import PredictionRecord
+from contracts.prediction_log import PredictionRecord
+from mlflow_project.monitoring.logs import LogCounts, window_records
 
 EARLIEST = datetime.min.replace(tzinfo=UTC)
 LATEST = datetime.max.replace(tzinfo=UTC)
@@ -31,13 +31,7 @@ def read_log(location: str, since: datetime | None) -> ParsedLog:
 
     Records without a model version are left out: they cannot be attributed to a variant.
     """
-    window = read_log_window(location, since or EARLIEST, LATEST)
-    records = [
-        PredictionRecord(timestamp=row["timestamp"].to_pydatetime(),
-                         request_id=str(row["request_id"]),
-                         model_version=str(row["model_version"]), variant=row["variant"],
-                         urgency_probability=float(row["urgency_probability"]),
-                         urgent=bool(row["urgent"]), latency_ms=float(row["latency_ms"]),
-                         ticket_id=row["ticket_id"])
-        for row in window.records.to_dict("records") if row["model_version"] is not None]
-    return ParsedLog(records, window.files, window.malformed)
+    counts = LogCounts()
+    records = [record for record in window_records(location, since or EARLIEST, LATEST, counts)
+               if record.model_version is not None]
+    return ParsedLog(records, counts.files, counts.malformed)

@@ -53,7 +53,7 @@ def production(project: Project) -> str:
 def logs(project: Project, production: str) -> dict[str, Path]:
     """Simulated prediction logs of the last minutes (so: today, UTC): as trained, and drifted."""
     root = project.root / "prediction-logs"
-    simulate = ("python", "-m", "mlflow_project.monitoring.simulate", "--rows", "600",
+    simulate = ("python", "-m", "demo.traffic", "--rows", "600",
                 "--hours", "0.05")
     project.run(*simulate, "--seed", "5", "--out", str(root / "as-trained" / "part.jsonl"))
     truth = root / "labels.csv"

@@ -60,8 +60,8 @@ def registered_model(tmp_path_factory: pytest.TempPathFactory) -> RegisteredMode
     import mlflow
     from mlflow import MlflowClient
 
+    from demo.tickets import GeneratorConfig, generate_tickets
     from mlflow_project.data.contract import validate_tickets
-    from mlflow_project.data.synthetic import GeneratorConfig, generate_tickets
     from mlflow_project.training.config import TrainConfig
     from mlflow_project.training.cross_validation import fit_model
     from mlflow_project.training.experiment import ensure_experiment
@@ -96,7 +96,7 @@ def _use_the_test_store(registered_model: RegisteredModel,
 def make_messy_tickets(rows: int = 400, seed: int = 5) -> pd.DataFrame:
     """Synthetic scoring input (no label) with `FAULTS` and `ROWS_WITHOUT_ID` applied, plus
     columns the job must ignore: a garbage `urgent` label and broken `created_at` values."""
-    from mlflow_project.data.synthetic import GeneratorConfig, generate_tickets
+    from demo.tickets import GeneratorConfig, generate_tickets
 
     frame = generate_tickets(GeneratorConfig(rows=rows, seed=seed)).astype({"urgent": object})
     for row, column, value, _, _ in FAULTS:

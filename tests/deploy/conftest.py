@@ -32,7 +32,7 @@ import logging, sys, warnings
 warnings.filterwarnings("ignore"); logging.getLogger("mlflow").setLevel(logging.ERROR)
 from mlflow import MlflowClient
 from mlflow_project.data.io import write_table
-from mlflow_project.data.synthetic import GeneratorConfig, generate_tickets
+from demo.tickets import GeneratorConfig, generate_tickets
 from mlflow_project.settings import ProjectSettings
 from mlflow_project.training.config import TrainConfig
 from mlflow_project.training.job import train

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from registry_tools.ab.analysis import PredictionRecord, figures, percentile, wilson
-from registry_tools.ab.feedback import FeedbackError, parse_feedback
+from contracts.prediction_log import PredictionRecord, prediction_record
+from registry_tools.ab.analysis import figures, percentile, wilson
 from registry_tools.ab.logs import read_log
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -18,10 +18,13 @@ T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 def record(n: int, version: str, *, urgent: bool, score: float, latency: float,
            ticket: str | None = None, request: str | None = None,
            at: datetime = T0) -> PredictionRecord:
-    return PredictionRecord(timestamp=at + timedelta(seconds=n), request_id=request or f"r{n}",
-                            model_version=version, variant="production" if version == "1"
-                            else "challenger", urgency_probability=score, urgent=urgent,
-                            latency_ms=latency, ticket_id=ticket)
+    return PredictionRecord.model_validate(prediction_record(
+        timestamp=(at + timedelta(seconds=n)).isoformat(), request_id=request or f"r{n}",
+        ticket_id=ticket, model_name="ticket_urgency", model_version=version,
+        variant="production" if version == "1" else "challenger", endpoint="/predict",
+        features={"title": "t", "description": "d", "source": "web",
+                  "customer_tier": "standard"},
+        urgency_probability=score, urgent=urgent, threshold=0.5, latency_ms=latency))
 
 
 def log_line(n: int, version: str | None, at: datetime, ticket: str | None = None) -> str:
@@ -94,19 +97,3 @@ def test_logs_are_read_from_the_experiment_start_with_malformed_lines_counted(
     assert (parsed.files, parsed.malformed) == (2, 1)
     assert sorted((r.model_version, r.ticket_id) for r in parsed.records) == \
         [("1", None), ("2", "t1")]
-
-
-def test_feedback_labels_are_parsed() -> None:
-    assert parse_feedback("ticket_id,urgent\na,1\nb,0\nc,true\na,1\n") == \
-        {"a": True, "b": False, "c": True}
-
-
-@pytest.mark.parametrize(("text", "message"), [
-    ("id,urgent\na,1\n", "missing column.*ticket_id"),
-    ("ticket_id,urgent\na,yes\n", r"row 2: urgent must be 0 or 1 \(got 'yes'\)"),
-    ("ticket_id,urgent\n,1\n", "row 2: ticket_id must not be empty"),
-    ("ticket_id,urgent\na,1\na,0\n", "row 3: ticket_id 'a' has conflicting labels"),
-])
-def test_bad_feedback_is_refused_naming_the_row_and_rule(text: str, message: str) -> None:
-    with pytest.raises(FeedbackError, match=message):
-        parse_feedback(text)

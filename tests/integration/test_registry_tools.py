@@ -13,8 +13,8 @@ from pathlib import Path
 import mlflow
 import pytest
 
+from demo.tickets import GeneratorConfig, generate_tickets
 from mlflow_project.data.io import write_table
-from mlflow_project.data.synthetic import GeneratorConfig, generate_tickets
 from mlflow_project.registry import audit
 from mlflow_project.registry.lock import live_tickets
 from tests.support import BIN, Store

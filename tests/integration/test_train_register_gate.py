@@ -14,8 +14,8 @@ import mlflow
 import pandas as pd
 import pytest
 
+from demo.tickets import GeneratorConfig, generate_tickets
 from mlflow_project.data.io import write_table
-from mlflow_project.data.synthetic import GeneratorConfig, generate_tickets
 from tests.support import BIN, EXPERIMENT, Store
 
 pytestmark = pytest.mark.integration

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
+from demo.tickets import GeneratorConfig, generate_tickets
 from mlflow_project.data.contract import validate_tickets
-from mlflow_project.data.synthetic import GeneratorConfig, generate_tickets
 from mlflow_project.model.scoring import TicketScorer
 from mlflow_project.training.config import TrainConfig
 from mlflow_project.training.cross_validation import fit_model

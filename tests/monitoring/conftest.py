@@ -7,17 +7,18 @@ from datetime import UTC, datetime
 import pandas as pd
 import pytest
 
-from mlflow_project.data.synthetic import DriftConfig, GeneratorConfig, generate_tickets
+from contracts.feedback import parse_feedback
+from demo.tickets import DriftConfig, GeneratorConfig, generate_tickets
+from demo.traffic import log_records, write_jsonl
 from mlflow_project.model.scoring import TicketScorer
 from mlflow_project.monitoring.baseline import Baseline, build_baseline
 from mlflow_project.monitoring.checks import WindowSample, run_drift_checks
 from mlflow_project.monitoring.config import MonitorConfig
 from mlflow_project.monitoring.engines import EngineName, get_engine
 from mlflow_project.monitoring.logs import read_log_window
-from mlflow_project.monitoring.quality import assess_quality, parse_feedback
+from mlflow_project.monitoring.quality import assess_quality
 from mlflow_project.monitoring.reference import Reference
 from mlflow_project.monitoring.result import ModelIdentity, MonitorResult
-from mlflow_project.monitoring.simulate import log_records, write_jsonl
 from mlflow_project.monitoring.volume import summarise_volume
 from mlflow_project.training.config import TrainConfig
 from mlflow_project.training.cross_validation import fit_model

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from mlflow_project.data.synthetic import DriftConfig, GeneratorConfig, generate_tickets
+from demo.tickets import DriftConfig, GeneratorConfig, generate_tickets
 from mlflow_project.model.scoring import TicketScorer
 from mlflow_project.monitoring.checks import WindowSample
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mlflow_project.data.synthetic import DRIFT_SYSTEMS, DriftConfig
+from demo.tickets import DRIFT_SYSTEMS, DriftConfig
 from mlflow_project.model.scoring import TicketScorer
 from mlflow_project.monitoring.baseline import Baseline
 from mlflow_project.monitoring.checks import (

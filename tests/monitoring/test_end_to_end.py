@@ -17,9 +17,9 @@ import mlflow
 import pandas as pd
 import pytest
 
+from demo.tickets import DriftConfig, GeneratorConfig, generate_tickets
+from demo.traffic import log_records, write_jsonl
 from mlflow_project.data.io import write_table
-from mlflow_project.data.synthetic import DriftConfig, GeneratorConfig, generate_tickets
-from mlflow_project.monitoring.simulate import log_records, write_jsonl
 from mlflow_project.monitoring.watched_model import find_version, load_watched_model
 from mlflow_project.registry.store import move_alias
 from mlflow_project.settings import ProjectSettings

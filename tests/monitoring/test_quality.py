@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlflow_project.data.contract import ContractError
-from mlflow_project.monitoring.quality import assess_quality, parse_feedback
+from contracts.feedback import FeedbackError, parse_feedback
+from mlflow_project.monitoring.quality import assess_quality
 
 VALIDATION = {"precision": 0.80, "recall": 0.80, "f1": 0.80, "roc_auc": 0.90}
 
@@ -100,17 +100,21 @@ def test_one_class_labels_leave_roc_auc_out_rather_than_faking_it() -> None:
     assert "roc_auc" not in result.breached
 
 
-def test_feedback_rows_without_id_or_with_a_bad_label_are_dropped_and_counted() -> None:
-    feedback = parse_feedback(pd.DataFrame({
-        "ticket_id": ["A", "B", None, "C", " ", "A"],
-        "urgent": ["1", "yes", "0", "0.0", "1", "0"],
-    }))
-    assert feedback.rows == 6
-    assert feedback.invalid_rows == 3
-    assert feedback.duplicate_ids == 1
-    assert feedback.labels.set_index("ticket_id")["urgent"].to_dict() == {"A": 0, "C": 0}
+def test_feedback_with_a_row_without_id_or_with_a_bad_label_is_refused_whole() -> None:
+    # The one rule set of contracts.feedback, shared with `ab status`: never partly used.
+    with pytest.raises(FeedbackError, match=r"row 3: urgent must be 0 or 1 \(got 'yes'\); "
+                                            r"row 4: ticket_id must not be empty"):
+        parse_feedback(pd.DataFrame({"ticket_id": ["A", "B", None, "C", "A"],
+                                     "urgent": ["1", "yes", "0", "0.0", "1"]}))
+
+
+def test_feedback_repeating_a_label_counts_it_once() -> None:
+    feedback = parse_feedback(pd.DataFrame({"ticket_id": ["A", "C", "A"],
+                                            "urgent": ["1", "0.0", "1"]}))
+    assert (feedback.rows, feedback.repeated_rows) == (3, 1)
+    assert feedback.frame().set_index("ticket_id")["urgent"].to_dict() == {"A": 1, "C": 0}
 
 
 def test_feedback_without_the_label_column_is_refused() -> None:
-    with pytest.raises(ContractError, match="urgent"):
+    with pytest.raises(FeedbackError, match="urgent"):
         parse_feedback(pd.DataFrame({"ticket_id": ["A"]}))

@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from demo.tickets import GeneratorConfig, generate_tickets
 from mlflow_project.data.dataset import load_tickets
-from mlflow_project.data.synthetic import GeneratorConfig, generate_tickets
 from mlflow_project.model.scoring import TicketScorer
 from mlflow_project.monitoring.baseline import build_baseline
 from mlflow_project.monitoring.checks import CheckResult, WindowSample, run_drift_checks

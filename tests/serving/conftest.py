@@ -39,7 +39,7 @@ warnings.filterwarnings("ignore"); logging.getLogger("mlflow").setLevel(logging.
 import mlflow
 from mlflow import MlflowClient
 from mlflow_project.data.contract import validate_tickets
-from mlflow_project.data.synthetic import GeneratorConfig, generate_tickets
+from demo.tickets import GeneratorConfig, generate_tickets
 from mlflow_project.training.config import TrainConfig
 from mlflow_project.training.experiment import ensure_experiment
 from mlflow_project.training.cross_validation import fit_model

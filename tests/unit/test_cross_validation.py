@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from demo.tickets import GeneratorConfig, generate_tickets
 from mlflow_project.data.contract import validate_tickets
 from mlflow_project.data.dataset import DataRefused
-from mlflow_project.data.synthetic import GeneratorConfig, generate_tickets
 from mlflow_project.evaluation.partition import evaluation_mask, ticket_keys
 from mlflow_project.training.config import TrainConfig
 from mlflow_project.training.cross_validation import (

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from mlflow_project.data.synthetic import GeneratorConfig, generate_tickets
+from demo.tickets import GeneratorConfig, generate_tickets
 from mlflow_project.evaluation.partition import (
     evaluation_mask,
     split_by_content,

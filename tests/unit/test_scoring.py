@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from sklearn.pipeline import Pipeline
 
-from mlflow_project.data.synthetic import GeneratorConfig, generate_tickets
+from demo.tickets import GeneratorConfig, generate_tickets
 from mlflow_project.model.features import (
     UNKNOWN,
     build_pipeline,

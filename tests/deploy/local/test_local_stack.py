@@ -17,10 +17,10 @@ import psutil
 import pytest
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import storage
-from tests.deploy.local.conftest import StackUnderTest, admin_sql
 
 from deploy.local.processes import running_pid, stop
 from deploy.local.stack.stack import emulator_service, mlflow_service
+from tests.deploy.local.conftest import StackUnderTest, admin_sql
 from tests.support import BIN, EXPERIMENT
 
 pytestmark = pytest.mark.integration

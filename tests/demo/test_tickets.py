@@ -13,13 +13,13 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
-from mlflow_project.data.contract import SOURCES, validate_tickets
-from mlflow_project.data.synthetic import (
+from demo.tickets import (
     OUTPUT_COLUMNS,
     DriftConfig,
     GeneratorConfig,
     generate_tickets,
 )
+from mlflow_project.data.contract import SOURCES, validate_tickets
 
 TOKEN = re.compile(r"[a-z0-9]+")
 

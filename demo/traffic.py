@@ -1,11 +1,11 @@
 """Simulated traffic: synthetic tickets scored by a registered model, written as prediction logs.
 
-Monitoring can be tried, tested and benchmarked without a running server: the records have
-exactly the shape serving's `log_records` writes (record_version 1), and the generator's drift
+Monitoring can be tried, tested and benchmarked without a running server: each record is
+`contracts.prediction_log`'s, exactly as serving writes it, and the generator's drift
 knobs make drifted traffic on demand. The true labels can be written as a feedback file, as if
 they had arrived later.
 
-    python -m mlflow_project.monitoring.simulate --out .demo/logs/traffic.jsonl --rows 2000
+    python -m demo.traffic --out .demo/logs/traffic.jsonl --rows 2000
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ import numpy as np
 import pandas as pd
 import typer
 
+from contracts.model_uri import default_model_uri
+from contracts.prediction_log import prediction_record
 from mlflow_project.model.scoring import TicketScorer
-
-RECORD_VERSION = 1
 
 
 def log_records(tickets: pd.DataFrame, scorer: TicketScorer, *, model_name: str,
@@ -38,19 +38,17 @@ def log_records(tickets: pd.DataFrame, scorer: TicketScorer, *, model_name: str,
     latencies = rng.lognormal(mean=1.0, sigma=0.4, size=len(tickets))
     ids = tickets["ticket_id"] if "ticket_id" in tickets.columns else [None] * len(tickets)
     return [
-        {
-            "record_version": RECORD_VERSION,
-            "timestamp": (start + timedelta(seconds=float(offset))).astimezone(UTC)
+        prediction_record(
+            timestamp=(start + timedelta(seconds=float(offset))).astimezone(UTC)
             .isoformat(timespec="milliseconds"),
-            "request_id": uuid.UUID(int=int(rng.integers(0, 2**63))).hex,
-            "ticket_id": None if pd.isna(ticket_id) else str(ticket_id),
-            "model_name": model_name, "model_version": model_version, "variant": variant,
-            "endpoint": endpoint,
-            "features": {"title": title, "description": description, "source": source,
-                         "customer_tier": tier},
-            "urgency_probability": float(score), "urgent": bool(label),
-            "threshold": scorer.threshold, "latency_ms": round(float(latency), 3),
-        }
+            request_id=uuid.UUID(int=int(rng.integers(0, 2**63))).hex,
+            ticket_id=None if pd.isna(ticket_id) else str(ticket_id),
+            model_name=model_name, model_version=model_version, variant=variant,
+            endpoint=endpoint,
+            features={"title": title, "description": description, "source": source,
+                      "customer_tier": tier},
+            urgency_probability=float(score), urgent=bool(label), threshold=scorer.threshold,
+            latency_ms=round(float(latency), 3))
         for ticket_id, title, description, source, tier, score, label, offset, latency in zip(
             ids, tickets["title"], tickets["description"], tickets["source"],
             tickets["customer_tier"], scores, labels, seconds, latencies, strict=True)
@@ -69,7 +67,9 @@ def main(
     out: Annotated[Path, typer.Option(help="JSONL file to write")],
     rows: Annotated[int, typer.Option(min=1)] = 2000,
     seed: Annotated[int, typer.Option(help="generator seed (the demo trains on seed 42)")] = 7,
-    model_uri: Annotated[str, typer.Option()] = "models:/ticket_urgency@production",
+    model_uri: Annotated[str | None, typer.Option(
+        help="registered model to score with [default: models:/<TU_MODEL_NAME>@production]")]
+    = None,
     hours: Annotated[float, typer.Option(min=0.01, help="traffic spread over the last N hours")]
     = 24.0,
     source_shift: Annotated[float, typer.Option(min=0.0, max=1.0)] = 0.0,
@@ -80,10 +80,10 @@ def main(
     labelled_share: Annotated[float, typer.Option(min=0.0, max=1.0)] = 0.5,
 ) -> None:
     """Score synthetic tickets with a registered model and write them as prediction logs."""
-    from mlflow_project.data.synthetic import DriftConfig, GeneratorConfig, generate_tickets
+    from demo.tickets import DriftConfig, GeneratorConfig, generate_tickets
     from mlflow_project.monitoring.watched_model import find_version, load_watched_model
 
-    model = load_watched_model(find_version(model_uri))
+    model = load_watched_model(find_version(model_uri or default_model_uri()))
     end = datetime.now(UTC)
     tickets = generate_tickets(GeneratorConfig(rows=rows, seed=seed, drift=DriftConfig(
         source_shift=source_shift, new_vocabulary=new_vocabulary,
