@@ -2,7 +2,7 @@
 at 100k vs 1M rows, and the Spark local-mode figure beside them. Reported, not a test.
 
 Trains a model on 5k synthetic tickets into a throw-away store (registered as
-ticket_urgency@production), writes ROWS synthetic tickets (default 1M) as Parquet (row groups of
+<TU_MODEL_NAME>@production), writes ROWS synthetic tickets (default 1M) as Parquet (row groups of
 50k) and CSV, then measures in the same run:
   baseline    the bare pipeline of that model version: `pipeline.predict_proba(model_frame(chunk))`
               over the same rows in 50k chunks, already in memory (no reading, checks or writing);
@@ -51,25 +51,9 @@ class Measure:
 
 
 def _train_and_register() -> None:
-    import mlflow
-    from mlflow import MlflowClient
+    from demo.model import register_demo_model
 
-    from demo.tickets import GeneratorConfig, generate_tickets
-    from mlflow_project.data.contract import validate_tickets
-    from mlflow_project.training.config import TrainConfig
-    from mlflow_project.training.cross_validation import fit_model
-    from mlflow_project.training.experiment import ensure_experiment
-    from mlflow_project.training.job import development_and_evaluation
-    from mlflow_project.training.packaging import log_pyfunc_model
-
-    tickets = validate_tickets(generate_tickets(GeneratorConfig(rows=5000))).valid
-    config = TrainConfig(data="synthetic")
-    fitted = fit_model(development_and_evaluation(tickets, config)[0], config)
-    pipeline, threshold = fitted.pipeline, fitted.threshold
-    with mlflow.start_run(experiment_id=ensure_experiment("bench", None)):
-        info = log_pyfunc_model(pipeline, threshold, config.target_recall)
-    version = mlflow.register_model(info.model_uri, "ticket_urgency").version
-    MlflowClient().set_registered_model_alias("ticket_urgency", "production", version)
+    register_demo_model("bench")
 
 
 def _write_inputs(folder: Path, rows: int) -> dict[str, Path]:
@@ -90,10 +74,10 @@ def _baseline(source: Path, when: str) -> Measure:
     import mlflow.pyfunc
     import pandas as pd
 
+    from contracts.model_uri import default_model_uri
     from mlflow_project.model.features import model_frame
 
-    pipeline = mlflow.pyfunc.load_model("models:/ticket_urgency@production"
-                                        ).unwrap_python_model().scorer.pipeline
+    pipeline = mlflow.pyfunc.load_model(default_model_uri()).unwrap_python_model().scorer.pipeline
     tickets = pd.read_parquet(source)
     chunks = [tickets.iloc[start:start + CHUNK] for start in range(0, len(tickets), CHUNK)]
     started = time.perf_counter()

@@ -33,6 +33,7 @@ def prepare(folder: Path) -> tuple[Path, Path]:
     import mlflow
     from mlflow import MlflowClient
 
+    from contracts.model_uri import PRODUCTION, default_model_uri
     from demo.tickets import GeneratorConfig, generate_tickets
     from demo.traffic import log_records, write_jsonl
     from mlflow_project.data.io import write_table
@@ -46,9 +47,9 @@ def prepare(folder: Path) -> tuple[Path, Path]:
     write_table(generate_tickets(GeneratorConfig(rows=5000, seed=42)), str(folder / "train.csv"))
     outcome = train(TrainConfig(data=str(folder / "train.csv"), experiment_name="bench"),
                     ProjectSettings(actor="bench"))
-    move_alias(MlflowClient(), "ticket_urgency", "production", str(outcome.version),
-               actor="bench", reason="bench-monitor")
-    model = load_watched_model(find_version("models:/ticket_urgency@production"))
+    move_alias(MlflowClient(), ProjectSettings.load().model_name, PRODUCTION,
+               str(outcome.version), actor="bench", reason="bench-monitor")
+    model = load_watched_model(find_version(default_model_uri()))
     reference = folder / "reference.csv"
     write_table(generate_tickets(GeneratorConfig(rows=REFERENCE_ROWS, seed=1)), str(reference))
     tickets = generate_tickets(GeneratorConfig(rows=LOG_RECORDS, seed=2))

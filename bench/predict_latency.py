@@ -45,22 +45,12 @@ def main(repeat: int = 2000) -> None:
         logging.getLogger("mlflow").setLevel(logging.ERROR)
         import mlflow
 
-        from demo.tickets import GeneratorConfig, generate_tickets
-        from mlflow_project.data.contract import validate_tickets
+        from demo.model import register_demo_model
         from mlflow_project.model.features import model_frame
-        from mlflow_project.training.config import TrainConfig
-        from mlflow_project.training.cross_validation import fit_model
-        from mlflow_project.training.experiment import ensure_experiment
-        from mlflow_project.training.job import development_and_evaluation
-        from mlflow_project.training.packaging import log_pyfunc_model
 
-        tickets = validate_tickets(generate_tickets(GeneratorConfig(rows=5000))).valid
-        config = TrainConfig(data="synthetic")
-        fitted = fit_model(development_and_evaluation(tickets, config)[0], config)
-        pipeline, threshold = fitted.pipeline, fitted.threshold
-        with mlflow.start_run(experiment_id=ensure_experiment("bench", None)):
-            info = log_pyfunc_model(pipeline, threshold, config.target_recall)
-        model = mlflow.pyfunc.load_model(info.model_uri)
+        trained = register_demo_model("bench")
+        pipeline = trained.pipeline
+        model = mlflow.pyfunc.load_model(trained.model_uri)
         fast = model.unwrap_python_model()
         paths = {
             "baseline (bare sklearn pipeline)":

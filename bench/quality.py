@@ -24,6 +24,7 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 from sklearn.model_selection import train_test_split
 
 from mlflow_project.data.dataset import load_tickets
+from mlflow_project.model.decision import urgent_at
 from mlflow_project.training.config import TrainConfig
 from mlflow_project.training.cross_validation import fit_model, fit_pipeline, fold_ids, scores_of
 from mlflow_project.training.threshold import choose_threshold
@@ -58,7 +59,7 @@ def fold_figures(pipeline: object, threshold: float, interval: tuple[float, floa
     labels = test["urgent"].to_numpy()
     scores = scores_of(pipeline, test)  # type: ignore[arg-type]
     incident = (test["slice"] == "incident").to_numpy()
-    recall = float((scores[labels == 1] >= threshold).mean())
+    recall = float(urgent_at(scores[labels == 1], threshold).mean())
     figures = {"pr_auc": average_precision_score(labels, scores),
                "roc_auc": roc_auc_score(labels, scores),
                "incident_roc_auc": roc_auc_score(labels[incident], scores[incident]),

@@ -1,12 +1,12 @@
 """Serving benchmark: this service under gunicorn vs `mlflow models serve`, same model, same run.
 
-Trains (or reuses, with --store) one `ticket_urgency@production` model in a SQLite store, then
+Trains (or reuses, with --store) one `<TU_MODEL_NAME>@production` model in a SQLite store, then
 starts each server on a free loopback port with ONE worker, records the time from process start
 to the first 200 on its readiness endpoint (/ping for MLflow, /ready for ours), drives it with
 wrk (`-t1 -c1` and `-t2 -c8`; wrk needs threads <= connections) POSTing one ticket, and reads
 the RSS of its process tree. MLflow gets `{"dataframe_records": [ticket]}` on /invocations; ours
 gets the ticket on /predict. Rows:
-  mlflow models serve         the baseline: -m models:/ticket_urgency@production -w 1
+  mlflow models serve         the baseline: -m models:/<TU_MODEL_NAME>@production -w 1
   ours, log off               PREDICTION_LOG=off
   ours, log on                PREDICTION_LOG=stdout (the default; stdout goes to a file here)
   ours, baked model           MODEL_URI=<folder from serving.bake_model> (the Cloud Run image flow)
@@ -28,6 +28,8 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from contracts.model_uri import default_model_uri
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from serving_support import (
@@ -42,7 +44,6 @@ from serving_support import (
     wrk_missing,
 )
 
-MODEL_URI = "models:/ticket_urgency@production"
 HANDLE_FRAMES = ("ThreadWorker.handle (", "BufferingWorker.handle (")
 
 
@@ -52,8 +53,8 @@ def servers(store: Path, baked: Path, logs: Path) -> list[Server]:
     ticket = json.dumps(TICKET)
     mlflow_port = free_port()
     rows = [Server("mlflow models serve",
-                   [str(BIN / "mlflow"), "models", "serve", "-m", MODEL_URI, "--env-manager",
-                    "local", "-h", "127.0.0.1", "-p", str(mlflow_port), "-w", "1"],
+                   [str(BIN / "mlflow"), "models", "serve", "-m", default_model_uri(),
+                    "--env-manager", "local", "-h", "127.0.0.1", "-p", str(mlflow_port), "-w", "1"],
                    env, "/ping", "/invocations", json.dumps({"dataframe_records": [TICKET]}),
                    mlflow_port, logs)]
     for name, extra in (("ours, log off", {"PREDICTION_LOG": "off"}),

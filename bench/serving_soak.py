@@ -1,6 +1,6 @@
 """Soak benchmark: the service under steady load for a minute, with errors, latency and memory.
 
-Trains (or reuses, with --store) `ticket_urgency@production`, bakes it as the image build does,
+Trains (or reuses, with --store) `<TU_MODEL_NAME>@production`, bakes it as the image build does,
 and starts `gunicorn -c serving/gunicorn.conf.py` with the image's settings (one worker, 4
 threads, the baked model, PREDICTION_LOG=stdout into a file). wrk then POSTs one ticket to
 /predict at concurrency 8 for 60 s (`--seconds`, `--connections`); meanwhile the RSS of the

@@ -19,7 +19,6 @@ from pathlib import Path
 
 BIN = Path(sys.executable).parent
 REPO = Path(__file__).resolve().parents[1]
-MODEL = "ticket_urgency"
 TICKET = {"title": "Checkout down for all customers",
           "description": "Payments fail since 9:00, please escalate immediately.",
           "source": "phone", "customer_tier": "premium"}
@@ -35,7 +34,7 @@ def tracking_env(store: Path) -> dict[str, str]:
 
 
 def ensure_model(store: Path) -> None:
-    """Train and register `ticket_urgency@production` in `store` unless it is already there.
+    """Train and register `<TU_MODEL_NAME>@production` in `store` unless it is already there.
 
     Uses the project's own training functions in a subprocess (as bench/predict_latency.py does),
     so this process never imports the training code or sklearn.
@@ -43,26 +42,13 @@ def ensure_model(store: Path) -> None:
     script = """
 import logging, warnings
 warnings.filterwarnings("ignore"); logging.getLogger("mlflow").setLevel(logging.ERROR)
-import mlflow
 from mlflow import MlflowClient
-from mlflow_project.data.contract import validate_tickets
-from demo.tickets import GeneratorConfig, generate_tickets
+from contracts.model_uri import PRODUCTION
+from contracts.settings import ModelSettings
+from demo.model import register_demo_model
 from mlflow_project.registry.store import version_by_alias
-from mlflow_project.training.config import TrainConfig
-from mlflow_project.training.experiment import ensure_experiment
-from mlflow_project.training.cross_validation import fit_model
-from mlflow_project.training.job import development_and_evaluation
-from mlflow_project.training.packaging import log_pyfunc_model
-client = MlflowClient()
-if version_by_alias(client, "ticket_urgency", "production") is None:
-    tickets = validate_tickets(generate_tickets(GeneratorConfig(rows=5000))).valid
-    config = TrainConfig(data="synthetic")
-    fitted = fit_model(development_and_evaluation(tickets, config)[0], config)
-    pipeline, threshold = fitted.pipeline, fitted.threshold
-    with mlflow.start_run(experiment_id=ensure_experiment("bench-serving", None)):
-        info = log_pyfunc_model(pipeline, threshold, config.target_recall)
-    version = mlflow.register_model(info.model_uri, "ticket_urgency").version
-    client.set_registered_model_alias("ticket_urgency", "production", version)
+if version_by_alias(MlflowClient(), ModelSettings.load().model_name, PRODUCTION) is None:
+    register_demo_model("bench-serving")
 """
     store.mkdir(parents=True, exist_ok=True)
     subprocess.run([sys.executable, "-c", script], env=tracking_env(store), cwd=REPO,

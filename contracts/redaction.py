@@ -15,9 +15,6 @@ the batch and Airflow images ship `mlflow_project/` without `serving/`. Each ima
 from __future__ import annotations
 
 import re
-import sys
-import traceback
-from collections.abc import Callable
 
 MASK = "***"
 
@@ -41,20 +38,3 @@ def redact(text: str) -> str:
     text = _USERINFO.sub(lambda m: f"{m['scheme']}{MASK}@", text)
     text = _SECRET_PARAM.sub(lambda m: f"{m['name']}{MASK}", text)
     return _AUTH_HEADER.sub(lambda m: f"{m['scheme']}{MASK}", text)
-
-
-def run_cli(app: Callable[..., object], **kwargs: object) -> None:
-    """Run a command-line app (a Typer app: `app(**kwargs)`) so that a bad environment variable
-    (`SettingsError`) prints its message and exits 2, and any other exception it does not handle
-    prints its traceback with credentials masked, exit 1, instead of the raw traceback (MLflow's
-    errors repeat the tracking URI, password included)."""
-    from contracts.settings import SettingsError  # settings imports this module for redact
-
-    try:
-        app(**kwargs)
-    except SettingsError as exc:
-        print(exc, file=sys.stderr)
-        raise SystemExit(2) from None
-    except Exception:  # the app's own errors exit through SystemExit, which passes
-        print(redact(traceback.format_exc()), file=sys.stderr)
-        raise SystemExit(1) from None

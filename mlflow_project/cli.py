@@ -13,13 +13,13 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from pydantic import ValidationError
 
+from contracts.cli import fail, option_errors, run_cli
 from contracts.model_uri import default_model_uri
-from contracts.redaction import redact, run_cli
 from mlflow_project.batch.cli import batch_predict
 from mlflow_project.monitoring.cli import monitor
 from mlflow_project.tracking_store import use_tracking_store
@@ -103,7 +103,7 @@ def train(
             min_df=min_df, class_weight=class_weight, seed=seed, eval_fraction=eval_fraction,
             cv_folds=cv_folds, target_recall=target_recall, max_reject_share=max_reject_share)
     except ValidationError as exc:
-        _fail(f"invalid configuration: {_pydantic_errors(exc)}", 2)
+        fail(f"invalid configuration: {option_errors(exc)}", 2)
     with _training_failures("training"):
         outcome = run_training(config, settings)
     if outcome.duplicate_of is not None:
@@ -148,7 +148,7 @@ def tune(
             max_reject_share=max_reject_share)
         grid = request.grid()
     except (ValueError, ValidationError) as exc:
-        _fail(f"invalid configuration: {exc}", 2)
+        fail(f"invalid configuration: {exc}", 2)
     typer.echo(f"trying {len(grid)} configurations with {cv_folds}-fold cross-validation")
     with _training_failures("tuning"):
         outcome = run_tuning(request, settings)
@@ -183,18 +183,19 @@ def _training_failures(what: str) -> Iterator[None]:
     from mlflow_project.data.dataset import DataRefused
     from mlflow_project.data.io import DataSourceError
     from mlflow_project.registry.lock import LockTimeout
+    from mlflow_project.runs import WrongExperiment
     from mlflow_project.training.errors import ConfigurationError
 
     try:
         yield
     except (DataRefused, DataSourceError, ContractError) as exc:
-        _fail(f"{what} refused, nothing registered: {exc}", EXIT_DATA_REFUSED)
-    except ConfigurationError as exc:
-        _fail(str(exc), EXIT_CONFIGURATION)
+        fail(f"{what} refused, nothing registered: {exc}", EXIT_DATA_REFUSED)
+    except (ConfigurationError, WrongExperiment) as exc:
+        fail(str(exc), EXIT_CONFIGURATION)
     except MlflowException as exc:
-        _fail(f"the tracking server failed, no alias was moved: {exc.message}", EXIT_TRACKING)
+        fail(f"the tracking server failed, no alias was moved: {exc.message}", EXIT_TRACKING)
     except LockTimeout as exc:
-        _fail(f"{what} finished but @challenger was not moved: {exc}", EXIT_TRACKING)
+        fail(f"{what} finished but @challenger was not moved: {exc}", EXIT_TRACKING)
 
 
 @app.command()
@@ -216,7 +217,7 @@ def validate(
     try:
         loaded = load_tickets(data)
     except (DataSourceError, ContractError) as exc:
-        _fail(f"data refused: {exc}", EXIT_DATA_REFUSED)
+        fail(f"data refused: {exc}", EXIT_DATA_REFUSED)
     validation = loaded.validation
     if rejects is not None:
         neutralise_formulas(validation.rejects).to_csv(rejects, index=False)
@@ -230,7 +231,7 @@ def validate(
     try:
         check_trainable(validation, max_reject_share)
     except DataRefused as exc:
-        _fail(f"data refused: {exc}", EXIT_DATA_REFUSED)
+        fail(f"data refused: {exc}", EXIT_DATA_REFUSED)
 
 
 @app.command()
@@ -250,22 +251,22 @@ def snapshot(
         payload = read_bytes(source)
         write_bytes(payload, dest)
     except DataSourceError as exc:
-        _fail(f"snapshot failed: {exc}", EXIT_DATA_REFUSED)
+        fail(f"snapshot failed: {exc}", EXIT_DATA_REFUSED)
     typer.echo(json.dumps({"source": source, "path": dest, "bytes": len(payload),
                            "sha256": hashlib.sha256(payload).hexdigest()}))
 
 
 @app.command("ensure-experiment")
 def ensure_experiment_command(
-    name: Annotated[str, typer.Option(help="experiment name")] = "ticket_urgency",
+    name: Annotated[str, typer.Option(help="experiment name")] = _default("experiment_name"),
 ) -> None:
     """Create the experiment if missing (artifacts beside a local SQLite store); print its id.
 
     Run it before `mlflow run --experiment-name NAME` on a local store, which would otherwise
     create the experiment with artifacts in ./mlruns of the current directory.
     """
+    from mlflow_project.runs import ensure_experiment
     from mlflow_project.settings import ProjectSettings
-    from mlflow_project.training.experiment import ensure_experiment
 
     typer.echo(ensure_experiment(name, ProjectSettings.load().artifact_root))
 
@@ -308,7 +309,7 @@ def _predict_here(model_uri: str, tickets: pd.DataFrame) -> list[dict[str, objec
     try:
         model = mlflow.pyfunc.load_model(model_uri)
     except MlflowException as exc:
-        _fail(f"cannot load {model_uri}: {exc.message}", 1)
+        fail(f"cannot load {model_uri}: {exc.message}", 1)
     resolved = resolve_version(MlflowClient(), model_uri)
     version = f"{resolved.name} v{resolved.version}" if resolved else model_uri
     predictions = model.predict(tickets)
@@ -332,7 +333,7 @@ def _ask_service(url: str, tickets: list[dict[Any, Any]],
                 break
         except (urllib.error.URLError, OSError) as exc:
             if time.monotonic() > deadline:
-                _fail(f"{base} was not ready within {wait:.0f} s: {exc}", 1)
+                fail(f"{base} was not ready within {wait:.0f} s: {exc}", 1)
             time.sleep(0.5)
     fields = ("ticket_id", "title", "description", "source", "customer_tier")
     body = json.dumps({"tickets": [{k: t[k] for k in fields if t.get(k) is not None}
@@ -343,21 +344,10 @@ def _ask_service(url: str, tickets: list[dict[Any, Any]],
         with urllib.request.urlopen(request, timeout=30) as response:
             answer = json.load(response)
     except urllib.error.HTTPError as exc:
-        _fail(f"{base} answered {exc.code}: {exc.read().decode(errors='replace')}", 1)
+        fail(f"{base} answered {exc.code}: {exc.read().decode(errors='replace')}", 1)
     model = f"{answer['model_name']} v{answer['model_version']} ({answer['variant']}, over HTTP)"
     return [{"urgency_probability": round(float(p["urgency_probability"]), 4),
              "urgent": int(p["urgent"]), "model": model} for p in answer["predictions"]]
-
-
-def _fail(message: str, code: int) -> NoReturn:
-    """Print `message` as one error line (credentials masked: MLflow repeats URIs), then exit."""
-    typer.echo(f"error: {redact(message)}", err=True)
-    raise typer.Exit(code)
-
-
-def _pydantic_errors(exc: ValidationError) -> str:
-    return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'config'}: {e['msg']}"
-                     for e in exc.errors())
 
 
 def main() -> None:

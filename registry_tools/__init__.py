@@ -1,1 +1,8 @@
-"""Command-line tools over the MLflow model registry: status and gated promotion."""
+"""`registry-tools`: the people's commands over the MLflow model registry.
+
+`status`, `history` and `verdict` read it; `promote` (through the gate), `rollback` and `compare`
+move or judge versions; `ab` (`registry_tools.ab`) runs an A/B test of the challenger against
+production on a deploy target (Cloud Run traffic tags or the local rehearsal). The registry's
+rules themselves (gate, lock, audit trail, alias moves) live in `mlflow_project.registry`, so
+training and these commands apply the same ones.
+"""

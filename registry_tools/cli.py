@@ -13,7 +13,7 @@ import typer
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
-from contracts.redaction import redact, run_cli
+from contracts.cli import fail, run_cli
 from mlflow_project.registry import audit, naming
 from mlflow_project.registry.lock import LockTimeout
 from mlflow_project.settings import ProjectSettings
@@ -44,7 +44,7 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="print JSON")] =
     try:
         rows = version_rows(MlflowClient(), settings.model_name)
     except MlflowException as exc:
-        _fail(f"registry error: {exc.message}", EXIT_REGISTRY)
+        fail(f"registry error: {exc.message}", EXIT_REGISTRY)
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
     elif rows:
@@ -62,8 +62,8 @@ def verdict(
     settings = ProjectSettings.load()
     found = verdict_for_data(MlflowClient(), settings.model_name, data_sha256)
     if found is None:
-        _fail(f"no version of {settings.model_name} was trained on data {data_sha256}",
-              EXIT_REFUSED)
+        fail(f"no version of {settings.model_name} was trained on data {data_sha256}",
+             EXIT_REFUSED)
     typer.echo(json.dumps(found))
 
 
@@ -82,9 +82,9 @@ def promote_command(
     settings = ProjectSettings.load()
     client = MlflowClient()
     if (version is None) == (from_alias is None):
-        _fail("give exactly one of --version N or --from challenger", 2)
+        fail("give exactly one of --version N or --from challenger", 2)
     if from_alias not in (None, naming.CHALLENGER):
-        _fail(f"--from takes only '{naming.CHALLENGER}'", 2)
+        fail(f"--from takes only '{naming.CHALLENGER}'", 2)
     try:
         target = version or pending_version(client, settings.model_name)
         if target is None:
@@ -92,12 +92,12 @@ def promote_command(
                 typer.echo(f"no version of {settings.model_name} awaits promotion; "
                            "production is unchanged")
                 return
-            _fail(f"{settings.model_name} has no @{naming.CHALLENGER}: no version awaits "
-                  "promotion (train one that passes the gate first)", EXIT_REFUSED)
+            fail(f"{settings.model_name} has no @{naming.CHALLENGER}: no version awaits "
+                 "promotion (train one that passes the gate first)", EXIT_REFUSED)
         result = promote(client, settings.model_name, target, actor=settings.actor,
                          reason=reason, policy=settings.gate_policy, force=force)
     except (PromotionRefused, LockTimeout) as exc:
-        _fail(f"promotion refused: {exc}", EXIT_REFUSED)
+        fail(f"promotion refused: {exc}", EXIT_REFUSED)
     except MlflowException as exc:
         _registry_failure(exc, "promotion refused")
     before = f"v{result.previous_version}" if result.previous_version else "nothing"
@@ -115,7 +115,7 @@ def rollback_command(
         result = rollback(MlflowClient(), settings.model_name, actor=settings.actor,
                           reason=reason)
     except (PromotionRefused, LockTimeout) as exc:
-        _fail(f"rollback refused: {exc}", EXIT_REFUSED)
+        fail(f"rollback refused: {exc}", EXIT_REFUSED)
     except MlflowException as exc:
         _registry_failure(exc, "rollback refused")
     typer.echo(f"{settings.model_name}@production: v{result.previous_version} -> "
@@ -150,7 +150,7 @@ def history(as_json: Annotated[bool, typer.Option("--json", help="print JSON")] 
         found = audit.entries(MlflowClient(), settings.model_name)
     except MlflowException as exc:
         if exc.error_code != NOT_FOUND:  # a model never registered has an empty trail
-            _fail(f"registry error: {exc.message}", EXIT_REGISTRY)
+            fail(f"registry error: {exc.message}", EXIT_REGISTRY)
         found = []
     if as_json:
         typer.echo(json.dumps([asdict(e) for e in found], indent=2))
@@ -178,24 +178,18 @@ def _labelled_rows(data: str) -> pd.DataFrame:
     try:
         validation = load_tickets(data).validation
     except (DataSourceError, ContractError) as exc:
-        _fail(f"cannot compare, --data refused: {exc}", EXIT_REFUSED)
+        fail(f"cannot compare, --data refused: {exc}", EXIT_REFUSED)
     if validation.valid.empty:
-        _fail(f"cannot compare on {data}: none of its {validation.total_rows} row(s) honours "
-              "the data contract (`ticket-urgency validate --data FILE` lists why)", EXIT_REFUSED)
+        fail(f"cannot compare on {data}: none of its {validation.total_rows} row(s) honours "
+             "the data contract (`ticket-urgency validate --data FILE` lists why)", EXIT_REFUSED)
     return validation.valid
 
 
 def _registry_failure(exc: MlflowException, refusal: str) -> NoReturn:
     """Exit 3 when the registry has no such model or version, else 1 (the registry failed)."""
     if exc.error_code == NOT_FOUND:
-        _fail(f"{refusal}: {exc.message}", EXIT_REFUSED)
-    _fail(f"registry error: {exc.message}", EXIT_REGISTRY)
-
-
-def _fail(message: str, code: int) -> NoReturn:
-    """Print `message` as one error line (credentials masked: MLflow repeats URIs), then exit."""
-    typer.echo(f"error: {redact(message)}", err=True)
-    raise typer.Exit(code)
+        fail(f"{refusal}: {exc.message}", EXIT_REFUSED)
+    fail(f"registry error: {exc.message}", EXIT_REGISTRY)
 
 
 def main() -> None:

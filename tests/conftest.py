@@ -1,12 +1,24 @@
-"""Fixtures shared by every test folder (importable without the project installed)."""
+"""Fixtures shared by every test folder (importable without the project installed).
+
+Airflow's environment (tests/airflow) loads this file too, without MLflow: fixtures import the
+project and the test helpers inside their bodies.
+"""
 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from tests.deploy.cloudrun.fake_cloud_run import FakeCloudRun
+    from tests.registry_tools.ab.support import Registry
+    from tests.support import Store
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 ENDAVA_CSV = REPO_ROOT.parent / "shared" / "data" / "endava" / "tickets.csv"
@@ -59,3 +71,110 @@ def tickets_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("data") / "tickets.csv"
     write_table(generate_tickets(GeneratorConfig(rows=4000, seed=7)), str(path))
     return path
+
+
+# --- a real MLflow store for the project's real commands: tests/mlflow_project/{training,registry}
+# and tests/registry_tools (SQLite; for the registry-lock tests also PostgreSQL, directly and
+# behind a real `mlflow server`)
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
+    """One store per test module: its tests build on each other's registry state in order."""
+    from tests.support import make_store
+
+    return make_store(tmp_path_factory.mktemp("store"))
+
+
+@pytest.fixture(scope="session")
+def postgres_uri() -> Iterator[str]:
+    """A fresh PostgreSQL database for an MLflow store (tables made on first use); dropped after.
+
+    Needs PostgreSQL on 127.0.0.1:5432 (or TEST_POSTGRES_URI): fails in CI, skips elsewhere.
+    """
+    from sqlalchemy.engine import make_url
+
+    from tests.support import ADMIN_URI, admin_sql, require_postgres
+
+    require_postgres()
+    database = f"registry_lock_test_{os.getpid()}"
+    admin_sql(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+    admin_sql(f'CREATE DATABASE "{database}"')
+    try:
+        yield make_url(ADMIN_URI).set(database=database).render_as_string(hide_password=False)
+    finally:
+        admin_sql(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def server_uri(postgres_uri: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real `mlflow server` (REST store) on the PostgreSQL database of `postgres_uri`."""
+    from mlflow import MlflowClient
+
+    from deploy.local.processes import Service, start, stop
+    from tests.support import BIN, free_port
+
+    MlflowClient(tracking_uri=postgres_uri).search_registered_models()  # tables before serving
+    run_dir = tmp_path_factory.mktemp("mlflow-server")
+    port = free_port()
+    service = Service(
+        name="mlflow-server",
+        command=[str(BIN / "mlflow"), "server", "--backend-store-uri", postgres_uri,
+                 "--default-artifact-root", str(run_dir / "artifacts"), "--host", "127.0.0.1",
+                 "--port", str(port), "--workers", "1"],
+        health_url=f"http://127.0.0.1:{port}/health", marker=str(run_dir),
+        env={"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"})
+    start(service, run_dir, timeout=180)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop(service, run_dir)
+
+
+# --- the A/B registry and a fake Cloud Run: tests/registry_tools/ab and tests/deploy (helpers in
+# tests/registry_tools/ab/support.py)
+
+
+@pytest.fixture(scope="session")
+def trained_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The session's store with two trained, gated versions (about 10 s)."""
+    from tests.registry_tools.ab.support import TRAIN
+
+    root = tmp_path_factory.mktemp("deploy-store")
+    env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{root / 'mlflow.db'}",
+           "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false"}
+    result = subprocess.run([sys.executable, "-c", TRAIN, str(root / "tickets.csv")],
+                            cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300,
+                            check=False)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return root
+
+
+@pytest.fixture
+def registry(trained_store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Registry:
+    """This test's own registry, which every `ab` command of the test uses."""
+    from tests.registry_tools.ab.support import copy_store
+
+    copied = copy_store(trained_store, tmp_path / "store")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", copied.uri)
+    monkeypatch.setenv("TU_ACTOR", "deploy-tests")
+    return copied
+
+
+@pytest.fixture
+def fake_cloud_run(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeCloudRun]:
+    """A fake Admin API on loopback; `CLOUD_RUN_API_ENDPOINT` points `ab` at it."""
+    from tests.deploy.cloudrun.fake_cloud_run import FakeCloudRun, serve
+
+    fake = FakeCloudRun()
+    with serve(fake) as url:
+        monkeypatch.setenv("CLOUD_RUN_API_ENDPOINT", url)
+        yield fake
+
+
+@pytest.fixture
+def service_path() -> str:
+    """The resource name of the default service (the roadmap's project, region, service)."""
+    from deploy.cloudrun.settings import CloudRunSettings
+
+    return CloudRunSettings().service_path

@@ -1,6 +1,6 @@
 """`python -m mlflow_project.batch --input ... --output ...` (see `mlflow_project.batch.cli`)."""
 
-from contracts.redaction import run_cli
+from contracts.cli import run_cli
 from mlflow_project.batch.cli import app
 from mlflow_project.tracking_store import use_tracking_store
 

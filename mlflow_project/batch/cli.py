@@ -12,12 +12,12 @@ import logging
 import os
 import sys
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from contracts.cli import fail
 from contracts.model_uri import default_model_uri
-from contracts.redaction import redact
 from mlflow_project.batch import DEFAULT_CHUNK_SIZE, DEFAULT_MAX_REJECT_SHARE
 
 if TYPE_CHECKING:
@@ -71,10 +71,11 @@ def batch_predict(
 
     from mlflow_project.batch.job import BatchRefused, BatchRequest, run_batch
     from mlflow_project.batch.scoring import ModelUnavailable, load_model, resolve_model
-    from mlflow_project.batch.tracking import active_run_id, record_run
+    from mlflow_project.batch.tracking import record_run
     from mlflow_project.batch.writer import OutputUnwritable
     from mlflow_project.data.contract import ContractError
     from mlflow_project.data.io import DataSourceError
+    from mlflow_project.runs import launched_run_id
 
     _check_paths(input_uri, output_uri)
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
@@ -89,22 +90,22 @@ def batch_predict(
             summary = run_batch(request, resolved, load_model(resolved),
                                 progress=progress and sys.stderr.isatty())
     except (DataSourceError, ContractError) as exc:
-        _fail(f"data refused, nothing written: {exc}", EXIT_DATA_REFUSED)
+        fail(f"data refused, nothing written: {exc}", EXIT_DATA_REFUSED)
     except BatchRefused as exc:
-        _fail(f"batch refused: {exc}", EXIT_DATA_REFUSED)
+        fail(f"batch refused: {exc}", EXIT_DATA_REFUSED)
     except ModelUnavailable as exc:
-        _fail(f"no such model: {exc}", EXIT_SETUP)
+        fail(f"no such model: {exc}", EXIT_SETUP)
     except MlflowException as exc:
-        _fail(f"the tracking server failed: {exc.message}", EXIT_TRACKING)
+        fail(f"the tracking server failed: {exc.message}", EXIT_TRACKING)
     except (OutputUnwritable, OSError) as exc:
-        _fail(f"cannot write the output, nothing was published: {exc}", EXIT_OUTPUT)
-    run_id = active_run_id()
+        fail(f"cannot write the output, nothing was published: {exc}", EXIT_OUTPUT)
+    run_id = launched_run_id()
     if run_id:
         try:
             record_run(run_id, summary)
         except MlflowException as exc:
-            _fail(f"the output is written, but recording run {run_id} failed: {exc.message}",
-                  EXIT_TRACKING)
+            fail(f"the output is written, but recording run {run_id} failed: {exc.message}",
+                 EXIT_TRACKING)
     typer.echo(summary.to_json())
     version = f"version {summary.model_version}" if summary.model_version else summary.model_loaded
     typer.echo(f"scored {summary.scored} of {summary.rows_in} rows with {version} in "
@@ -118,11 +119,11 @@ def _run_spark(request: BatchRequest, resolved: ResolvedModel,
     try:
         from mlflow_project.batch.spark import EngineUnavailable, run_spark_batch
     except ImportError as exc:
-        _fail(f"the spark engine needs pyspark: {exc}", EXIT_SETUP)
+        fail(f"the spark engine needs pyspark: {exc}", EXIT_SETUP)
     try:
         return run_spark_batch(request, resolved, master=master)
     except EngineUnavailable as exc:
-        _fail(str(exc), EXIT_SETUP)
+        fail(str(exc), EXIT_SETUP)
 
 
 def _check_paths(input_uri: str, output_uri: str) -> None:
@@ -140,12 +141,6 @@ def _check_paths(input_uri: str, output_uri: str) -> None:
                                       os.path.abspath(rejects_uri(output_uri))}:
         raise typer.BadParameter("the output or its rejects file would overwrite the input",
                                  param_hint="--output")
-
-
-def _fail(message: str, code: int) -> NoReturn:
-    """Print `message` as one error line (credentials masked: MLflow repeats URIs), then exit."""
-    typer.echo(f"error: {redact(message)}", err=True)
-    raise typer.Exit(code)
 
 
 app = typer.Typer(add_completion=False)

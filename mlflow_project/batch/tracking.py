@@ -1,6 +1,6 @@
 """Record a batch run on its MLflow run when there is one (`mlflow run -e batch_predict`).
 
-`mlflow run` starts a run and hands it to the entry point in MLFLOW_RUN_ID; the job then logs
+`mlflow run` starts a run and hands it over (`mlflow_project.runs.launched_run_id`); the job logs
 what came out beside the entry point's parameters (which `mlflow run` logs itself): the model
 actually loaded and its version, metrics (rows in, scored, rejected, seconds, rows/s) and the
 summary as `batch_summary.json`. Outside `mlflow run` nothing is logged.
@@ -8,14 +8,7 @@ summary as `batch_summary.json`. Outside `mlflow run` nothing is logged.
 
 from __future__ import annotations
 
-import os
-
 from mlflow_project.batch.job import BatchSummary
-
-
-def active_run_id() -> str | None:
-    """The run `mlflow run` started for this process, if any."""
-    return os.environ.get("MLFLOW_RUN_ID") or None
 
 
 def record_run(run_id: str, summary: BatchSummary) -> None:

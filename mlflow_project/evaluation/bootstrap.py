@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import rankdata
 
+from mlflow_project.model.decision import urgent_at
+
 BOOTSTRAP_METRICS: tuple[str, ...] = ("roc_auc", "pr_auc", "recall")
 CELLS_PER_CHUNK = 2_000_000  # replicates x rows scored at once: bounds memory on large sets
 
@@ -78,7 +80,7 @@ def metrics_of(labels: np.ndarray, scores: np.ndarray, threshold: float) -> dict
     return {
         "roc_auc": _roc_auc(labels, scores, positives, negatives),
         "pr_auc": _average_precision(labels, scores, positives),
-        "recall": ((scores >= threshold) & (labels == 1)).sum(axis=1) / positives,
+        "recall": (urgent_at(scores, threshold) & (labels == 1)).sum(axis=1) / positives,
     }
 
 

@@ -13,6 +13,8 @@ from sklearn.metrics import (
     roc_auc_score,
 )
 
+from mlflow_project.model.decision import urgent_at
+
 GATE_METRICS: tuple[str, ...] = ("roc_auc", "pr_auc")
 
 
@@ -22,7 +24,7 @@ def classification_metrics(labels: np.ndarray, scores: np.ndarray,
 
     Ranking metrics need both classes; where one is absent they are left out rather than faked.
     """
-    predicted = (scores >= threshold).astype(int)
+    predicted = urgent_at(scores, threshold)
     metrics = {
         "precision": float(precision_score(labels, predicted, zero_division=0)),
         "recall": float(recall_score(labels, predicted, zero_division=0)),

@@ -20,12 +20,14 @@ from sklearn.metrics import (
     classification_report,
 )
 
+from mlflow_project.model.decision import urgent_at
+
 
 def write_evaluation_plots(labels: np.ndarray, scores: np.ndarray, threshold: float,
                            folder: Path) -> list[Path]:
     """Confusion matrix, ROC, PR and calibration plots as PNG files in `folder`."""
     folder.mkdir(parents=True, exist_ok=True)
-    predicted = (scores >= threshold).astype(int)
+    predicted = urgent_at(scores, threshold)
     plots = {
         "confusion_matrix.png": lambda ax: ConfusionMatrixDisplay.from_predictions(
             labels, predicted, display_labels=["not urgent", "urgent"], ax=ax, colorbar=False),
@@ -47,7 +49,7 @@ def write_evaluation_plots(labels: np.ndarray, scores: np.ndarray, threshold: fl
 
 def classification_report_text(labels: np.ndarray, scores: np.ndarray, threshold: float) -> str:
     """scikit-learn's per-class precision/recall/F1 table at the chosen threshold."""
-    predicted = (scores >= threshold).astype(int)
+    predicted = urgent_at(scores, threshold)
     header = f"decision threshold: {threshold:.4f}\n\n"
     return header + str(classification_report(labels, predicted, labels=[0, 1],
                                               target_names=["not urgent", "urgent"],

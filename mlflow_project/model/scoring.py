@@ -5,8 +5,8 @@ The fitted pipeline is linear after its feature step, so a ticket's log-odds are
 categorical value, plus the intercept. For a handful of
 tickets, sklearn's sparse-matrix and DataFrame machinery costs far more than that arithmetic, so the
 TF-IDF vector of each ticket is computed here as a small dict with the fitted vectoriser's own
-analyser, vocabulary and IDF weights. `tests/unit/test_scoring.py` proves the result equals
-`pipeline.predict_proba`.
+analyser, vocabulary and IDF weights. `tests/mlflow_project/model/test_scoring.py` proves the
+result equals `pipeline.predict_proba`.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import pandas as pd
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import Pipeline
 
+from mlflow_project.model.decision import urgent_at
 from mlflow_project.model.features import (
     CATEGORICAL_FEATURES,
     category_value,
@@ -146,7 +147,7 @@ class TicketScorer:
 
     def labels(self, probabilities: np.ndarray) -> np.ndarray:
         """1 where the probability reaches the decision threshold, else 0."""
-        return (probabilities >= self.threshold).astype(np.int64)
+        return urgent_at(probabilities, self.threshold)
 
     def explain(self, ticket: Mapping[str, object], top: int = 5) -> list[Term]:
         """The terms of one ticket that pushed its urgency score up the most (ties: by term);

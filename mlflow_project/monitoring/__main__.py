@@ -3,7 +3,7 @@
 
 import typer
 
-from contracts.redaction import run_cli
+from contracts.cli import run_cli
 from mlflow_project.monitoring.cli import monitor
 from mlflow_project.tracking_store import use_tracking_store
 

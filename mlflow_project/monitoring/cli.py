@@ -14,10 +14,11 @@ import os
 import traceback
 import warnings
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from contracts.cli import fail, option_errors
 from contracts.model_uri import default_model_uri
 from contracts.redaction import redact
 from contracts.settings import SettingsError
@@ -73,21 +74,22 @@ def monitor(
     from pydantic import ValidationError
 
     from mlflow_project.monitoring.errors import BadArguments, InputUnusable
+    from mlflow_project.runs import WrongExperiment
 
     try:
         outcome = _run(logs, since, until, reference, model_uri, feedback, engine, alpha,
                        correction, quality_tolerance, min_labels, out, experiment_name)
-    except (BadArguments, SettingsError) as exc:
-        _fail(str(exc), EXIT_BAD_ARGUMENTS)
+    except (BadArguments, SettingsError, WrongExperiment) as exc:
+        fail(str(exc), EXIT_BAD_ARGUMENTS)
     except ValidationError as exc:
-        _fail(_option_errors(exc), EXIT_BAD_ARGUMENTS)
+        fail(option_errors(exc), EXIT_BAD_ARGUMENTS)
     except InputUnusable as exc:
-        _fail(f"input unusable: {exc}", EXIT_INPUT_UNUSABLE)
+        fail(f"input unusable: {exc}", EXIT_INPUT_UNUSABLE)
     except MlflowException as exc:
-        _fail(f"MLflow failed: {exc.message}", EXIT_ERROR)
+        fail(f"MLflow failed: {exc.message}", EXIT_ERROR)
     except Exception:  # anything else is a bug or an outage: say so, with the traceback
         typer.echo(redact(traceback.format_exc()), err=True)
-        _fail("unexpected error (traceback above)", EXIT_ERROR)
+        fail("unexpected error (traceback above)", EXIT_ERROR)
     _print_outcome(outcome)
     raise typer.Exit(STATUS_EXIT_CODES[outcome.result.status])
 
@@ -141,17 +143,3 @@ def _quiet_libraries() -> None:
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     for noise in ("Hint: Inferred schema contains integer", "The specified dataset source"):
         warnings.filterwarnings("ignore", message=noise)
-
-
-def _option_errors(exc: object) -> str:
-    """pydantic errors as `--option: rule` (the config's fields are the options' names)."""
-    errors = exc.errors()  # type: ignore[attr-defined]
-    return "; ".join(
-        f"--{str(e['loc'][0]).replace('_', '-')}: {e['msg']}" if e["loc"] else e["msg"]
-        for e in errors)
-
-
-def _fail(message: str, code: int) -> NoReturn:
-    """Print `message` as one error line (credentials masked: MLflow repeats URIs), then exit."""
-    typer.echo(f"error: {redact(message)}", err=True)
-    raise typer.Exit(code)

@@ -34,6 +34,8 @@ from mlflow_project.monitoring.settings import MonitorSettings
 from mlflow_project.monitoring.summary import build_summary, mlflow_metrics
 from mlflow_project.monitoring.volume import summarise_volume
 from mlflow_project.monitoring.watched_model import find_version, load_watched_model
+from mlflow_project.runs import check_launched_run, project_run
+from mlflow_project.settings import ProjectSettings
 
 HOURLY_QUALITY_UP_TO = timedelta(hours=48)
 
@@ -64,10 +66,10 @@ class _Timer:
 def run_monitoring(config: MonitorConfig, settings: MonitorSettings) -> MonitorOutcome:
     """Run every check on the window and record the outcome locally and in MLflow.
 
-    Raises InputUnusable (logs, model, reference or feedback unusable) and BadArguments (an
+    Raises InputUnusable (logs, model, reference or feedback unusable) and WrongExperiment (an
     `mlflow run` started in another experiment).
     """
-    tracking.verify_run_experiment(config.experiment_name)
+    check_launched_run(config.experiment_name)
     timer = _Timer()
     with timer.stage("read_logs"):
         window = read_log_window(config.logs, config.since, config.until)
@@ -110,7 +112,7 @@ def _record(result: MonitorResult) -> MonitorOutcome:
     config = result.config
     report_path = output_file(config.out, "report.html")
     summary_path = output_file(config.out, "summary.json")
-    with tracking.monitoring_run(config.experiment_name) as run:
+    with project_run(config.experiment_name, ProjectSettings.load().artifact_root) as run:
         summary = build_summary(result, report_path,
                                 {"run_id": run.info.run_id,
                                  "experiment_id": run.info.experiment_id})

@@ -17,6 +17,7 @@ from sklearn.metrics import precision_recall_fscore_support
 
 from contracts.feedback import FeedbackLabels
 from mlflow_project.evaluation.metrics import classification_metrics
+from mlflow_project.model.decision import urgent_at
 from mlflow_project.monitoring.watched_model import QUALITY_METRICS
 
 
@@ -79,7 +80,7 @@ def quality_over_time(joined: pd.DataFrame, threshold: float, bucket: str) -> pd
         if len(group) == 0:
             continue
         precision, recall, f1, _ = precision_recall_fscore_support(
-            group["label"], group["urgency_probability"] >= threshold, average="binary",
+            group["label"], urgent_at(group["urgency_probability"], threshold), average="binary",
             zero_division=0)
         rows.append({"start": start, "labelled": len(group), "precision": float(precision),
                      "recall": float(recall), "f1": float(f1)})

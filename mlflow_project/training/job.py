@@ -37,6 +37,7 @@ from mlflow_project.registry.validation import (
     TRAINED_KEYS_ARTIFACT,
     judge_version,
 )
+from mlflow_project.runs import project_run
 from mlflow_project.settings import ProjectSettings
 from mlflow_project.training import lineage
 from mlflow_project.training.config import TrainConfig
@@ -46,7 +47,6 @@ from mlflow_project.training.cross_validation import (
     fit_model,
     scores_of,
 )
-from mlflow_project.training.experiment import project_run
 from mlflow_project.training.packaging import log_pyfunc_model
 
 log = logging.getLogger(__name__)

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.metrics import precision_recall_curve
 
+from mlflow_project.model.decision import urgent_at
+
 
 def choose_threshold(labels: np.ndarray, scores: np.ndarray, target_recall: float) -> float:
     """Highest threshold whose recall of urgent tickets in (labels, scores) is >= target_recall."""
@@ -55,7 +57,7 @@ def expected_recall(labels: np.ndarray, scores: np.ndarray, folds: np.ndarray,
     for fold in np.unique(folds):
         inside = folds == fold
         threshold = choose_threshold(labels[~inside], scores[~inside], target_recall)
-        caught.append(scores[inside & (labels == 1)] >= threshold)
+        caught.append(urgent_at(scores[inside & (labels == 1)], threshold))
     hits = np.concatenate(caught).astype(float)
     rng = np.random.default_rng(seed)
     rates = hits[rng.integers(0, len(hits), size=(replicates, len(hits)))].mean(axis=1)

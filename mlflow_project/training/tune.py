@@ -19,10 +19,10 @@ import pandas as pd
 
 from mlflow_project.data.dataset import check_trainable, load_tickets
 from mlflow_project.evaluation.partition import split_by_content
+from mlflow_project.runs import project_run
 from mlflow_project.settings import ProjectSettings
 from mlflow_project.training.config import FeatureSet, ModelConfig
 from mlflow_project.training.cross_validation import fold_ids, fold_metrics, out_of_fold_scores
-from mlflow_project.training.experiment import project_run
 
 SELECTION_METRIC = "cv.pr_auc"
 

@@ -15,13 +15,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 from google.api_core.exceptions import GoogleAPICallError
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
+from contracts.cli import fail
 from contracts.settings import SettingsError
 from deploy.cloudrun.settings import CloudRunSettings
 from deploy.local.ab.nginx import NginxError
@@ -152,8 +153,8 @@ def promote(
         try:
             ctx.target.apply(change)
         except Exception as exc:  # the registry moved: say so, and how to finish the job
-            _fail(f"@production is v{version} but the traffic change failed ({exc}); run "
-                  "registry-tools ab promote again to finish", EXIT_ERROR)
+            fail(f"@production is v{version} but the traffic change failed ({exc}); run "
+                 "registry-tools ab promote again to finish", EXIT_ERROR)
         registry.record_end(ctx.client, view.name, version, outcome="promoted", reason=reason)
         before = f"v{moved.previous_version}" if moved and moved.previous_version else "-"
         typer.echo(f"promoted: @production {before} -> v{version}, 100% of traffic on v{version}")
@@ -204,8 +205,8 @@ def rollback(
         try:
             rollback_alias(ctx.client, view.name, actor=ctx.project.actor, reason=reason)
         except (MlflowException, PromotionRefused, LockTimeout) as exc:
-            _fail(f"traffic is back on v{view.previous} but @production could not follow "
-                  f"({exc}); run registry-tools rollback --reason '{reason}'", EXIT_ERROR)
+            fail(f"traffic is back on v{view.previous} but @production could not follow "
+                 f"({exc}); run registry-tools rollback --reason '{reason}'", EXIT_ERROR)
         typer.echo(f"rolled back: v{view.previous} serves all traffic and is @production")
 
 
@@ -348,19 +349,14 @@ def _handled() -> Iterator[None]:
     try:
         yield
     except SettingsError as exc:
-        _fail(str(exc), EXIT_USAGE)
+        fail(str(exc), EXIT_USAGE)
     except (InputUnusable, DataSourceError) as exc:
-        _fail(str(exc), EXIT_REFUSED)
+        fail(str(exc), EXIT_REFUSED)
     except (PlanError, PromotionRefused, LockTimeout) as exc:
-        _fail(f"refused: {exc}", EXIT_REFUSED)
+        fail(f"refused: {exc}", EXIT_REFUSED)
     except MlflowException as exc:
-        _fail(f"registry error: {exc.message}", EXIT_ERROR)
+        fail(f"registry error: {exc.message}", EXIT_ERROR)
     except GoogleAPICallError as exc:
-        _fail(f"Cloud Run API error: {exc.code} {exc.message}", EXIT_ERROR)
+        fail(f"Cloud Run API error: {exc.code} {exc.message}", EXIT_ERROR)
     except (StackError, NginxError) as exc:
-        _fail(str(exc), EXIT_ERROR)
-
-
-def _fail(message: str, code: int) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
+        fail(str(exc), EXIT_ERROR)

@@ -1,7 +1,8 @@
 """`ticket_urgency_training` end to end with `dag.test()`: real snapshot, validation, `mlflow run`,
 registry verdict, against a private SQLite MLflow store, on small synthetic data.
 
-The tests run in file order and build on each other's registry state, like tests/integration.
+The tests run in file order and build on each other's registry state, like
+tests/mlflow_project/training/test_train_register_gate.py.
 """
 
 from __future__ import annotations

@@ -36,23 +36,8 @@ TICKET = {"title": "Checkout down for all customers",
 TRAIN = """
 import logging, warnings
 warnings.filterwarnings("ignore"); logging.getLogger("mlflow").setLevel(logging.ERROR)
-import mlflow
-from mlflow import MlflowClient
-from mlflow_project.data.contract import validate_tickets
-from demo.tickets import GeneratorConfig, generate_tickets
-from mlflow_project.training.config import TrainConfig
-from mlflow_project.training.experiment import ensure_experiment
-from mlflow_project.training.cross_validation import fit_model
-from mlflow_project.training.job import development_and_evaluation
-from mlflow_project.training.packaging import log_pyfunc_model
-tickets = validate_tickets(generate_tickets(GeneratorConfig(rows=2000, seed=11))).valid
-config = TrainConfig(data="synthetic", min_df=1)
-fitted = fit_model(development_and_evaluation(tickets, config)[0], config)
-pipeline, threshold = fitted.pipeline, fitted.threshold
-with mlflow.start_run(experiment_id=ensure_experiment("serving-tests", None)):
-    info = log_pyfunc_model(pipeline, threshold, config.target_recall)
-version = mlflow.register_model(info.model_uri, "ticket_urgency").version
-MlflowClient().set_registered_model_alias("ticket_urgency", "production", version)
+from demo.model import register_demo_model
+register_demo_model("serving-tests", rows=2000, seed=11, min_df=1)
 """
 
 

@@ -6,7 +6,7 @@ import time
 
 import typer
 
-from contracts.redaction import run_cli
+from contracts.cli import run_cli
 from deploy.local.processes import StackError
 from deploy.local.stack.settings import StackSettings
 from deploy.local.stack.stack import down, status, up

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.batch.conftest import PYTHON, REPO
+from tests.mlflow_project.batch.conftest import PYTHON, REPO
 
 IMAGE = "asia-south1-docker.pkg.dev/ml-model-480910/ticket-urgency-repo/ticket-urgency-batch"
 

@@ -19,8 +19,8 @@ from deploy.cloudrun.settings import CloudRunSettings
 from deploy.cloudrun.traffic import CloudRunTarget
 from registry_tools.ab.plan import Change, Route
 from tests.deploy.cloudrun.fake_cloud_run import BY_REVISION, FakeCloudRun
-from tests.deploy.conftest import Registry, ab
-from tests.deploy.test_ab_analysis import log_line
+from tests.registry_tools.ab.support import Registry, ab
+from tests.registry_tools.ab.test_ab_analysis import log_line
 
 SVC = "ticket-urgency-api"
 V1 = f"{SVC}-v1-0aaaaaa"

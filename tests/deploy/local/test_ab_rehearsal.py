@@ -21,7 +21,8 @@ import requests
 
 from deploy.local.ab import nginx
 from deploy.local.ab.servers import free_port
-from tests.deploy.conftest import Registry, ab, copy_store, require_tool
+from tests.deploy.conftest import require_tool
+from tests.registry_tools.ab.support import Registry, ab, copy_store
 
 pytestmark = pytest.mark.integration
 

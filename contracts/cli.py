@@ -1,0 +1,51 @@
+"""How every command-line tool of the platform reports a failure: one line, credentials masked,
+a documented exit code; and how a bad option or environment variable is named.
+
+`ticket-urgency`, `registry-tools` (and its `ab` group), `local-stack`, `python -m
+mlflow_project.monitoring` and `python -m mlflow_project.batch` all end through `fail` and run
+under `run_cli`, so an error reads the same whichever tool printed it, and no URI with a password
+in it (MLflow repeats tracking URIs in its errors) reaches a terminal.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from collections.abc import Callable
+from typing import NoReturn
+
+from pydantic import ValidationError
+
+from contracts.redaction import redact
+from contracts.settings import SettingsError
+
+EXIT_SETTINGS = 2
+
+
+def fail(message: str, code: int) -> NoReturn:
+    """Print `message` as one `error: ...` line on stderr (credentials masked), then exit."""
+    print(f"error: {redact(message)}", file=sys.stderr)
+    raise SystemExit(code)
+
+
+def option_errors(exc: ValidationError) -> str:
+    """pydantic errors of a command's options as `--option: rule` (the options are named after
+    the fields they fill), joined by "; "."""
+    return "; ".join(
+        f"--{str(error['loc'][0]).replace('_', '-')}: {error['msg']}" if error["loc"]
+        else error["msg"] for error in exc.errors())
+
+
+def run_cli(app: Callable[..., object], **kwargs: object) -> None:
+    """Run a command-line app (a Typer app: `app(**kwargs)`) so that a bad environment variable
+    (`SettingsError`) prints its message and exits 2, and any other exception it does not handle
+    prints its traceback with credentials masked, exit 1, instead of the raw traceback (MLflow's
+    errors repeat the tracking URI, password included)."""
+    try:
+        app(**kwargs)
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        raise SystemExit(EXIT_SETTINGS) from None
+    except Exception:  # the app's own errors exit through SystemExit, which passes
+        print(redact(traceback.format_exc()), file=sys.stderr)
+        raise SystemExit(1) from None

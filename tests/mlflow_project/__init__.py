@@ -1,0 +1,1 @@
+"""Tests of mlflow_project/, one folder per subpackage (packages: module basenames repeat)."""

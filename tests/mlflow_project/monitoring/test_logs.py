@@ -1,0 +1,110 @@
+"""Reading a window of prediction logs: validation line by line, the time window, GCS."""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from mlflow_project.monitoring.errors import InputUnusable
+from mlflow_project.monitoring.logs import LOG_COLUMNS, read_log_window
+from tests.mlflow_project.monitoring.helpers import record, write_lines
+
+SINCE = datetime(2026, 3, 1, tzinfo=UTC)
+UNTIL = datetime(2026, 3, 2, tzinfo=UTC)
+
+
+def test_valid_records_in_the_window_are_read_in_time_order(tmp_path: Path) -> None:
+    write_lines(tmp_path / "b.jsonl", [json.dumps(record("2026-03-01T12:00:00+00:00",
+                                                         ticket_id="T-2"))])
+    write_lines(tmp_path / "a.jsonl", [json.dumps(record("2026-03-01T09:00:00+01:00")),
+                                       json.dumps(record("2026-03-02T00:00:00+00:00")),
+                                       json.dumps(record("2026-02-28T23:59:59+00:00"))])
+    window = read_log_window(str(tmp_path), SINCE, UNTIL)
+    assert list(window.records.columns) == list(LOG_COLUMNS)
+    assert window.records["ticket_id"].tolist() == ["T-1", "T-2"]  # 08:00 UTC, then 12:00
+    assert window.outside_window == 2  # `until` is excluded, the day before is out
+    assert window.malformed == 0
+    assert window.files == 2
+    assert window.records["urgent"].tolist() == [1, 1]
+    assert window.records["source"].tolist() == ["email", "email"]
+
+
+def test_malformed_lines_are_counted_with_their_reason_and_the_rest_used(
+        tmp_path: Path) -> None:
+    no_zone = record("2026-03-01T10:00:00")
+    lines = [
+        json.dumps(record()),
+        "{not json",
+        json.dumps(record(urgency_probability=1.5)),
+        json.dumps({k: v for k, v in record().items() if k != "features"}),
+        json.dumps(no_zone),
+        json.dumps(record(record_version=2)),
+        "[1, 2]",
+        "",
+        json.dumps(record(ticket_id=None, extra_field="ignored", model_version=4)),
+    ]
+    path = write_lines(tmp_path / "logs" / "p.jsonl", lines)
+    window = read_log_window(str(tmp_path / "logs"), SINCE, UNTIL)
+    assert len(window.records) == 2
+    assert window.records["model_version"].tolist() == ["3", "4"]
+    assert window.records["ticket_id"].isna().tolist() == [False, True]
+    assert window.malformed == 6
+    assert window.lines == 8  # the blank line is not a record
+    reasons = {(e.line, e.reason.split(":")[0]) for e in window.malformed_examples}
+    assert reasons == {(2, "Invalid JSON"), (3, "urgency_probability"), (4, "features"),
+                       (5, "timestamp"), (6, "record_version"), (7, "Input should be an object")}
+    assert all(e.file == str(path) for e in window.malformed_examples)
+    assert sum(window.malformed_reasons.values()) == 6
+
+
+def test_log_files_are_found_in_subfolders_and_other_files_ignored(tmp_path: Path) -> None:
+    write_lines(tmp_path / "2026" / "03" / "01" / "w1.jsonl", [json.dumps(record())])
+    write_lines(tmp_path / "notes.txt", ["not a log"])
+    window = read_log_window(str(tmp_path), SINCE, UNTIL)
+    assert window.files == 1
+    assert len(window.records) == 1
+
+
+def test_a_missing_folder_or_one_without_logs_is_unusable(tmp_path: Path) -> None:
+    with pytest.raises(InputUnusable, match="no such folder"):
+        read_log_window(str(tmp_path / "absent"), SINCE, UNTIL)
+    with pytest.raises(InputUnusable, match=r"no \*\.jsonl prediction-log files"):
+        read_log_window(str(tmp_path), SINCE, UNTIL)
+
+
+@pytest.fixture
+def gcs_emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """An in-process GCS emulator with bucket `logs`; yields the bucket name."""
+    server_module = pytest.importorskip("gcp_storage_emulator.server")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = server_module.create_server("127.0.0.1", port, in_memory=True,
+                                         default_bucket="logs")
+    server.start()
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", f"http://127.0.0.1:{port}")
+    try:
+        yield "logs"
+    finally:
+        server.stop()
+
+
+def test_logs_are_read_from_a_gcs_prefix(gcs_emulator: str) -> None:
+    from mlflow_project.data.io import write_bytes
+
+    line = (json.dumps(record()) + "\n").encode()
+    write_bytes(line * 2, f"gs://{gcs_emulator}/serving/2026-03-01/a.jsonl")
+    write_bytes(line + b"{broken\n", f"gs://{gcs_emulator}/serving/2026-03-01/b.jsonl")
+    write_bytes(line, f"gs://{gcs_emulator}/elsewhere/c.jsonl")
+    window = read_log_window(f"gs://{gcs_emulator}/serving/", SINCE, UNTIL)
+    assert window.files == 2
+    assert len(window.records) == 3
+    assert window.malformed == 1
+    assert window.malformed_examples[0].file == f"gs://{gcs_emulator}/serving/2026-03-01/b.jsonl"
+    with pytest.raises(InputUnusable, match="no"):
+        read_log_window(f"gs://{gcs_emulator}/nothing-here/", SINCE, UNTIL)

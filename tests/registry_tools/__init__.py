@@ -1,0 +1,1 @@
+"""Tests of registry_tools/ (packages: module basenames repeat across tests/)."""
