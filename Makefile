@@ -27,7 +27,7 @@ PYTEST_ARGS ?=
 # Debian packages the tests use (validated, not run: there is no Docker engine here).
 SYSTEM_TOOLS ?= docker-compose nginx chromium wrk
 
-.PHONY: help install system-deps demo data train tune status promote predict ui stack-up stack-down stack-status test lint bench-predict bench-quality bench-train bench-stack lock clean
+.PHONY: help install bqemulator-install system-deps demo data train tune status promote predict ui stack-up stack-down stack-status test lint bench-predict bench-quality bench-train bench-stack lock clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -109,9 +109,20 @@ stack-down: install ## stop what stack-up started (data is kept in .run/stack)
 stack-status: install ## what of the stack runs where
 	local-stack status
 
-test: install airflow-install system-deps ## run every test (the DAG tests in Airflow's own environment)
+test: install airflow-install bqemulator-install system-deps ## run every test (the DAG tests in Airflow's own environment)
 	$(BIN)/python -m pytest --ignore=tests/airflow $(PYTEST_ARGS)
 	PROJECT_BIN=$(BIN) $(AIRFLOW_BIN)/python -m pytest tests/airflow $(PYTEST_ARGS)
+
+# The BigQuery emulator needs protobuf<7, the project protobuf 7: it gets an environment of its own.
+BQEMULATOR_VENV ?= .venv-bqemulator
+
+bqemulator-install: $(BQEMULATOR_VENV)/.installed ## create .venv-bqemulator: the BigQuery emulator the tests use (no-op when up to date)
+
+$(BQEMULATOR_VENV)/.installed: tests/bigquery_emulator_requirements.txt
+	@test -x $(BQEMULATOR_VENV)/bin/python || $(PYTHON) -m venv $(BQEMULATOR_VENV)
+	$(BQEMULATOR_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(BQEMULATOR_VENV)/bin/python -m pip install --quiet -r tests/bigquery_emulator_requirements.txt
+	@touch $@
 
 lint: install ## ruff and mypy
 	$(BIN)/ruff check .
@@ -197,7 +208,7 @@ MONITOR_ARGS ?=
 MONITOR_ROWS ?= 2000
 DRIFT ?=
 
-.PHONY: monitor monitor-run monitor-traffic bench-monitor monitor-calibration
+.PHONY: monitor monitor-run monitor-traffic bench-monitor bench-log-sources monitor-calibration
 
 monitor: install ## drift + quality checks on MONITOR_LOGS (last 24 h); exit 10/11/12 = findings
 	@mkdir -p .mlflow
@@ -222,6 +233,11 @@ monitor-traffic: install ## simulate a day of MODEL_URI traffic into MONITOR_LOG
 bench-monitor: install ## monitoring run time: 100k logged predictions against a 50k-row reference
 	$(BIN)/python bench/monitor_speed.py
 
+BIGQUERY_ROWS ?= 100000
+
+bench-log-sources: install bqemulator-install ## one day of logs (ROWS, 1M) per source: rows/s and peak RSS vs the JSONL path
+	$(BIN)/python bench/log_sources.py --rows $(ROWS) --bigquery-rows $(BIGQUERY_ROWS)
+
 monitor-calibration: install ## false-alarm rate and detection power of the drift checks (~2-3 min idle)
 	$(BIN)/python bench/monitor_calibration.py
 
@@ -235,13 +251,19 @@ DRY_RUN ?=
 PERCENT ?= 10
 REASON ?=
 
-.PHONY: deploy ab-local-up ab-local-down ab-start ab-status ab-promote ab-abort ab-rollback
+.PHONY: deploy deploy-telemetry ab-local-up ab-local-down ab-start ab-status ab-promote ab-abort ab-rollback
 
-deploy: install ## build, push, deploy MODEL_ALIAS/MODEL_VERSION with TRAFFIC via Cloud Build (DRY_RUN=1 prints)
+# make deploy's stdout is the build's (with DRY_RUN=1 exactly what deploy.cloudrun.build prints);
+# its telemetry step reports on stderr.
+deploy: install ## deploy-telemetry, then build, push, deploy MODEL_ALIAS/MODEL_VERSION with TRAFFIC via Cloud Build (DRY_RUN=1 prints)
+	$(BIN)/python -m deploy.cloudrun.telemetry $(if $(filter 1 yes true,$(DRY_RUN)),--dry-run) >&2
 	$(BIN)/python -m deploy.cloudrun.build --traffic $(TRAFFIC) \
 	  $(if $(MODEL_VERSION),--model-version $(MODEL_VERSION),--model-alias $(MODEL_ALIAS)) \
 	  $(if $(GIT_SHA),--git-sha $(GIT_SHA)) $(if $(BRANCH),--branch $(BRANCH)) \
 	  $(if $(filter 1 yes true,$(DRY_RUN)),--dry-run)
+
+deploy-telemetry: install ## prediction records to BigQuery, log-based metrics, alert policies, dashboard: create what is missing, update what differs (DRY_RUN=1 prints every command)
+	$(BIN)/python -m deploy.cloudrun.telemetry $(if $(filter 1 yes true,$(DRY_RUN)),--dry-run)
 
 ab-local-up: install ## A/B rehearsal: @production behind nginx on 127.0.0.1:8090 (AB_PROXY_PORT)
 	registry-tools ab up
@@ -296,4 +318,4 @@ lock: ## re-resolve requirements.lock from pyproject.toml in a scratch venv
 	rm -rf .lock-venv
 
 clean: ## remove the environments and all local state; run stack-down, airflow-down first
-	rm -rf $(VENV) $(AIRFLOW_VENV) .mlflow .demo .run .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(AIRFLOW_VENV) $(BQEMULATOR_VENV) .mlflow .demo .run .pytest_cache .mypy_cache .ruff_cache

@@ -35,9 +35,11 @@ DRIFT_CHECKS: tuple[str, ...] = tuple(CHECK_GROUPS)
 class WindowSample:
     """What a window offers the checks.
 
-    `tickets` holds the inputs (title, description, source, customer_tier) of every record in the
-    window; `scores` and `urgent` the logged predictions of the watched model version only,
-    since only those are comparable with that version's reference scores.
+    `tickets` holds the inputs (title, description, source, customer_tier) of the window's
+    records, a uniform sample of them when the window is larger than the cap
+    (`LogWindow.inputs`); `scores` and `urgent` the logged predictions of the watched model
+    version only (all of them), since only those are comparable with that version's reference
+    scores.
     """
 
     tickets: pd.DataFrame

@@ -33,7 +33,11 @@ EXIT_BAD_ARGUMENTS = 2
 EXIT_INPUT_UNUSABLE = 3
 STATUS_EXIT_CODES = {"ok": 0, "drift": 10, "quality_breach": 11, "drift_and_quality_breach": 12}
 
-LOGS_HELP = "folder of *.jsonl prediction logs (searched recursively) or gs://BUCKET/PREFIX"
+LOGS_HELP = ("prediction logs: a folder (searched recursively) or gs://BUCKET/PREFIX of *.jsonl "
+             "files; logging+gs://BUCKET/LOG_FOLDER, a Cloud Logging sink's GCS export (e.g. "
+             "logging+gs://BUCKET/run.googleapis.com/stdout; only the window's day folders are "
+             "read); bq://PROJECT.DATASET.TABLE, a Cloud Logging sink's partitioned BigQuery "
+             "table (only the window's partitions are read)")
 REFERENCE_HELP = ("CSV/Parquet of contract-shaped tickets; default: the watched version's "
                   "training snapshot from its lineage tags, hash-verified")
 FEEDBACK_HELP = "CSV/Parquet of delayed labels (ticket_id, urgent); enables the quality check"

@@ -72,7 +72,9 @@ def run_monitoring(config: MonitorConfig, settings: MonitorSettings) -> MonitorO
     check_launched_run(config.experiment_name)
     timer = _Timer()
     with timer.stage("read_logs"):
-        window = read_log_window(config.logs, config.since, config.until)
+        window = read_log_window(config.logs, config.since, config.until,
+                                 max_input_rows=settings.window_max_input_rows,
+                                 seed=settings.seed)
     if window.records.empty:
         raise InputUnusable(_empty_window(config, window))
     with timer.stage("load_inputs"):
@@ -89,7 +91,7 @@ def run_monitoring(config: MonitorConfig, settings: MonitorSettings) -> MonitorO
     watched = _records_of(window.records, model.name, model.version)
     with timer.stage("checks"):
         checks = run_drift_checks(
-            baseline, WindowSample(tickets=window.records,
+            baseline, WindowSample(tickets=window.inputs,
                                    scores=watched["urgency_probability"].to_numpy(dtype=float),
                                    urgent=watched["urgent"].to_numpy(dtype="int64")),
             get_engine(config.engine), config.alpha, config.correction)
@@ -152,4 +154,4 @@ def _empty_window(config: MonitorConfig, window: LogWindow) -> str:
     return (f"no usable prediction record between {config.since.isoformat()} and "
             f"{config.until.isoformat()} in {config.logs} ({window.files} files, "
             f"{window.lines} lines: {window.outside_window} outside the window, "
-            f"{window.malformed} malformed)")
+            f"{window.malformed} malformed, {window.other_entries} other log entries)")

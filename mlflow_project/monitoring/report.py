@@ -64,7 +64,9 @@ def _header(result: MonitorResult, summary: Mapping[str, Any]) -> str:
                     f"({result.watched_records:,} from the watched version), "
                     f"{result.window.malformed:,} malformed lines, "
                     f"{result.window.outside_window:,} outside the window, "
-                    f"{result.window.files} files"),
+                    f"{result.window.other_entries:,} other log entries, "
+                    f"{result.window.files} files; input checks on "
+                    f"{len(result.window.inputs):,} of them"),
         ("reference", f"{reference.uri} (sha256 {reference.sha256[:16]}..., {reference.origin}), "
                       f"{len(reference.tickets):,} rows; model checks use "
                       f"{reference.model_origin} ({len(reference.model_tickets):,} rows)"),

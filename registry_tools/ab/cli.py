@@ -213,8 +213,9 @@ def rollback(
 @app.command()
 def status(
     logs: Annotated[str | None, typer.Option(
-        help="prediction logs (*.jsonl): a folder or a gs:// prefix (default: the local "
-             "rehearsal's logs)")] = None,
+        help="prediction logs: a folder or gs:// prefix of *.jsonl, a Cloud Logging sink's "
+             "export (logging+gs://BUCKET/LOG_FOLDER) or its BigQuery table "
+             "(bq://PROJECT.DATASET.TABLE) (default: the local rehearsal's logs)")] = None,
     feedback: Annotated[str | None, typer.Option(
         help="CSV ticket_id,urgent of tickets whose true urgency is known (path or gs://)")
     ] = None,

@@ -1,8 +1,10 @@
 """Prediction-log records for the A/B figures, read by monitoring's reader of the log contract.
 
 The one reader (`mlflow_project.monitoring.logs.window_records`) and the one record
-(`contracts.prediction_log.PredictionRecord`): every `*.jsonl` file under a folder or a `gs://`
-prefix, each line validated, malformed lines counted (with reasons) rather than silently dropped.
+(`contracts.prediction_log.PredictionRecord`): every source that reader knows (a folder or `gs://`
+prefix of `*.jsonl` files, a Cloud Logging sink's GCS export `logging+gs://...` or BigQuery table
+`bq://...`), each record validated, malformed lines counted (with reasons) rather than silently
+dropped.
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ class ParsedLog:
 
 
 def read_log(location: str, since: datetime | None) -> ParsedLog:
-    """Records of every log file under `location` (a folder or `gs://` prefix) from `since` on.
+    """Records of the prediction logs at `location` (any form `window_records` reads) from
+    `since` on.
 
     Records without a model version are left out: they cannot be attributed to a variant.
     """

@@ -133,7 +133,8 @@ def check_project(settings: PipelineSettings) -> None:
 
 
 def _location(value: str, project_dir: Path) -> str:
-    """A `gs://` URI as is; a local path made absolute against the project folder."""
+    """A URI (`gs://`, `logging+gs://`, `bq://`, ...) as is; a local path made absolute against
+    the project folder."""
     if "://" in value:
         return value
     path = Path(value).expanduser()

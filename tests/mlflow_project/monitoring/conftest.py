@@ -75,7 +75,7 @@ def monitor_result(tmp_path_factory: pytest.TempPathFactory, reference_tickets: 
                           sha256="ab" * 32, origin="--reference", model_origin="--reference",
                           valid_rows=len(reference_tickets), rejected_rows=0)
     scores = window.records["urgency_probability"].to_numpy()
-    checks = run_drift_checks(baseline, WindowSample(window.records, scores,
+    checks = run_drift_checks(baseline, WindowSample(window.inputs, scores,
                                                      window.records["urgent"].to_numpy()),
                               get_engine(EngineName.SCIPY), config.alpha, config.correction)
     feedback = parse_feedback(tickets.iloc[:300][["ticket_id", "urgent"]])

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from mlflow_project.monitoring.errors import InputUnusable
-from mlflow_project.monitoring.logs import LOG_COLUMNS, read_log_window
+from mlflow_project.monitoring.logs import INPUT_COLUMNS, LOG_COLUMNS, read_log_window
 from tests.mlflow_project.monitoring.helpers import record, write_lines
 
 SINCE = datetime(2026, 3, 1, tzinfo=UTC)
@@ -108,3 +108,36 @@ def test_logs_are_read_from_a_gcs_prefix(gcs_emulator: str) -> None:
     assert window.malformed_examples[0].file == f"gs://{gcs_emulator}/serving/2026-03-01/b.jsonl"
     with pytest.raises(InputUnusable, match="no"):
         read_log_window(f"gs://{gcs_emulator}/nothing-here/", SINCE, UNTIL)
+
+
+def test_a_window_larger_than_the_cap_keeps_every_record_and_a_seeded_sample_of_inputs(
+        tmp_path: Path) -> None:
+    lines = [json.dumps(record(f"2026-03-01T{i // 60:02d}:{i % 60:02d}:00+00:00",
+                               ticket_id=f"T-{i}",
+                               features={"title": f"title {i}", "description": f"text {i}",
+                                         "source": "email", "customer_tier": "premium"}))
+             for i in range(600)]
+    write_lines(tmp_path / "day.jsonl", lines)
+
+    window = read_log_window(str(tmp_path), SINCE, UNTIL, max_input_rows=100, seed=1)
+    again = read_log_window(str(tmp_path), SINCE, UNTIL, max_input_rows=100, seed=1)
+    other = read_log_window(str(tmp_path), SINCE, UNTIL, max_input_rows=100, seed=2)
+
+    assert len(window.records) == 600
+    assert "title" not in window.records.columns  # texts are kept for the sample only
+    assert list(window.inputs.columns) == list(INPUT_COLUMNS)
+    assert len(window.inputs) == 100
+    sampled = [int(title.split()[1]) for title in window.inputs["title"]]
+    assert sampled == sorted(sampled)  # in window order
+    assert len(set(sampled)) == 100
+    assert window.inputs["description"].tolist() == [f"text {i}" for i in sampled]
+    assert min(sampled) < 150  # spread over the day, not the first rows
+    assert max(sampled) >= 450
+    assert again.inputs.equals(window.inputs)
+    assert not other.inputs.equals(window.inputs)
+
+
+def test_a_window_within_the_cap_keeps_every_input(tmp_path: Path) -> None:
+    write_lines(tmp_path / "a.jsonl", [json.dumps(record(ticket_id=f"T-{i}")) for i in range(5)])
+    window = read_log_window(str(tmp_path), SINCE, UNTIL, max_input_rows=100)
+    assert len(window.inputs) == len(window.records) == 5

@@ -1,0 +1,7 @@
+"""`python -m deploy.cloudrun.telemetry`: see `deploy.cloudrun.telemetry.cli`."""
+
+import sys
+
+from deploy.cloudrun.telemetry.cli import main
+
+sys.exit(main())
