@@ -1,4 +1,5 @@
-"""Wall time of a monitoring run over 100k logged predictions against a 50k-row reference.
+"""Wall time and peak memory of a monitoring run over 100k (--records) logged predictions
+against a 50k-row reference.
 
 Sets up a throw-away SQLite store with a trained, promoted model, writes 100,000 prediction
 records (synthetic tickets scored by that model, in four files as four serving workers would) and
@@ -6,14 +7,14 @@ a 50,000-row reference file, then times `python -m mlflow_project.monitoring` en
 model load, checks, report, MLflow logging) with each engine. Target: <= 30 s wall.
 Baseline named in the output: `json.loads` of every log line in this process, the floor of any
 reader (ratio = run time / baseline).
-Run: make bench-monitor
+Run: make bench-monitor (or python bench/monitor_speed.py --records 1000000: a busy day)
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -28,7 +29,7 @@ REFERENCE_ROWS = 50_000
 SINCE, UNTIL = datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 3, 2, tzinfo=UTC)
 
 
-def prepare(folder: Path) -> tuple[Path, Path]:
+def prepare(folder: Path, log_records_count: int) -> tuple[Path, Path]:
     """Train and promote a model, write the logs and the reference; return their paths."""
     import mlflow
     from mlflow import MlflowClient
@@ -52,10 +53,10 @@ def prepare(folder: Path) -> tuple[Path, Path]:
     model = load_watched_model(find_version(default_model_uri()))
     reference = folder / "reference.csv"
     write_table(generate_tickets(GeneratorConfig(rows=REFERENCE_ROWS, seed=1)), str(reference))
-    tickets = generate_tickets(GeneratorConfig(rows=LOG_RECORDS, seed=2))
+    tickets = generate_tickets(GeneratorConfig(rows=log_records_count, seed=2))
     records = log_records(tickets, model.scorer, model_name=model.name,
                           model_version=model.version, start=SINCE, end=UNTIL, seed=2)
-    quarter = LOG_RECORDS // 4
+    quarter = log_records_count // 4
     for worker in range(4):
         write_jsonl(records[worker * quarter:(worker + 1) * quarter],
                     folder / "logs" / f"predictions-host-{worker}.jsonl")
@@ -72,46 +73,54 @@ def parse_baseline(logs: Path) -> float:
 
 
 def timed_run(logs: Path, reference: Path, out: Path,
-              engine: str) -> tuple[float, float, dict]:
-    """Wall and CPU seconds of one monitoring run as a fresh process, and its summary.
+              engine: str) -> tuple[float, float, float, dict]:
+    """Wall and CPU seconds and peak RSS (MB) of one monitoring run as a fresh process, and its
+    summary.
 
     CPU time is reported too because wall time on a shared machine includes waiting for cores.
     """
     command = [sys.executable, "-m", "mlflow_project.monitoring", "--logs", str(logs),
                "--reference", str(reference), "--since", SINCE.isoformat(), "--until",
                UNTIL.isoformat(), "--engine", engine, "--out", str(out)]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
-    seconds = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    if result.returncode not in (0, 10):
-        raise SystemExit(f"monitoring run failed ({result.returncode}): {result.stderr[-2000:]}")
-    return seconds, cpu, json.loads((out / "summary.json").read_text())
+    with tempfile.TemporaryFile() as stderr:
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr)
+        _, status, usage = os.wait4(process.pid, 0)  # this child's own resource usage
+        process.returncode = os.waitstatus_to_exitcode(status)
+        seconds = time.perf_counter() - start
+        if process.returncode not in (0, 10):
+            stderr.seek(0)
+            raise SystemExit(f"monitoring run failed ({process.returncode}): "
+                             f"{stderr.read().decode(errors='replace')[-2000:]}")
+    cpu = usage.ru_utime + usage.ru_stime
+    return seconds, cpu, usage.ru_maxrss / 1024, json.loads((out / "summary.json").read_text())
 
 
 def main() -> None:
     """Print the run time per engine against the parse-only baseline and the target."""
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--records", type=int, default=LOG_RECORDS)
+    records = parser.parse_args().records
     warnings.filterwarnings("ignore")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{folder}/mlflow.db"
         os.environ["MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"] = "false"
-        print(f"preparing {LOG_RECORDS:,} log records and a {REFERENCE_ROWS:,}-row reference...")
-        logs, reference = prepare(folder)
+        print(f"preparing {records:,} log records and a {REFERENCE_ROWS:,}-row reference...")
+        logs, reference = prepare(folder, records)
         baseline = parse_baseline(logs)
-        print(f"\nbaseline: json.loads of {LOG_RECORDS:,} lines: {baseline:.2f} s\n")
-        print(f"{'engine':8} {'wall s':>7} {'cpu s':>6} {'ratio':>6} {'target':>7}  "
-              "stages (wall s)")
+        print(f"\nbaseline: json.loads of {records:,} lines: {baseline:.2f} s\n")
+        print(f"{'engine':8} {'wall s':>7} {'cpu s':>6} {'ratio':>6} {'target':>7} "
+              f"{'peak MB':>8}  stages (wall s)")
         for engine in ("alibi", "scipy"):
-            seconds, cpu, summary = timed_run(logs, reference, folder / f"out-{engine}",
-                                              engine)
-            assert summary["counts"]["records"] == LOG_RECORDS
+            seconds, cpu, peak, summary = timed_run(logs, reference, folder / f"out-{engine}",
+                                                    engine)
+            assert summary["counts"]["records"] == records
             stages = ", ".join(f"{k} {v:.1f}" for k, v in summary["timings_seconds"].items())
             verdict = "ok" if seconds <= TARGET_SECONDS else "SLOW"
             print(f"{engine:8} {seconds:7.1f} {cpu:6.1f} {seconds / baseline:6.1f} "
-                  f"{verdict:>7}  {stages}")
+                  f"{verdict:>7} {peak:8.0f}  {stages}")
 
 
 if __name__ == "__main__":

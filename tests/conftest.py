@@ -178,3 +178,21 @@ def service_path() -> str:
     from deploy.cloudrun.settings import CloudRunSettings
 
     return CloudRunSettings().service_path
+
+
+# Every way google-auth and the Google clients could find credentials or an emulator.
+GCP_VARIABLES = ("STORAGE_EMULATOR_HOST", "BIGQUERY_EMULATOR_HOST",
+                 "GOOGLE_APPLICATION_CREDENTIALS", "CLOUDSDK_CONFIG", "GOOGLE_CLOUD_PROJECT",
+                 "GCE_METADATA_HOST", "GCE_METADATA_IP")
+
+
+@pytest.fixture
+def no_credentials(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """The process and subprocess environment of a machine with no Google credentials (and no
+    emulator): google-auth's other sources switched off too."""
+    for name in GCP_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("CLOUDSDK_CONFIG", str(tmp_path / "gcloud"))
+    monkeypatch.setenv("NO_GCE_CHECK", "True")
+    return dict(os.environ)

@@ -36,10 +36,9 @@ import shlex
 import shutil
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from string import Template
 from typing import Any, ClassVar
 
 import yaml
@@ -49,6 +48,7 @@ from pydantic_settings import SettingsConfigDict
 from contracts.model_uri import default_model_uri
 from contracts.settings import PlatformSettings
 from deploy.cloudrun.settings import CloudRunSettings
+from deploy.cloudrun.templates import UnknownPlaceholder, render
 
 REPO = Path(__file__).resolve().parents[2]
 JOB_TEMPLATE = REPO / "deploy" / "batch" / "job.yaml"
@@ -111,32 +111,13 @@ def template_values(cloud: CloudRunSettings, batch: BatchJobSettings,
     }
 
 
-def render(node: Any, values: Mapping[str, str | int]) -> Any:
-    """Fill `${NAME}` placeholders in every string of a parsed YAML document.
-
-    A string that is one placeholder takes the value's type (so `maxRetries: ${MAX_RETRIES}`
-    stays an integer); a placeholder inside a longer string is text. An unknown name fails.
-    """
-    if isinstance(node, dict):
-        return {key: render(value, values) for key, value in node.items()}
-    if isinstance(node, list):
-        return [render(item, values) for item in node]
-    if not isinstance(node, str):
-        return node
-    whole = node.strip()
-    if whole.startswith("${") and whole.endswith("}") and whole[2:-1] in values:
-        return values[whole[2:-1]]
-    try:
-        return Template(node).substitute({k: str(v) for k, v in values.items()})
-    except KeyError as exc:
-        raise DeployError(f"{JOB_TEMPLATE.name} uses ${{{exc.args[0]}}}, "
-                          "which is not a setting") from exc
-
-
 def plan(cloud: CloudRunSettings, batch: BatchJobSettings, tracking_uri: str) -> Plan:
     """The rendered job and the two commands that build the image and apply the job."""
     values = template_values(cloud, batch, tracking_uri)
-    job = render(yaml.safe_load(JOB_TEMPLATE.read_text(encoding="utf-8")), values)
+    try:
+        job = render(yaml.safe_load(JOB_TEMPLATE.read_text(encoding="utf-8")), values)
+    except UnknownPlaceholder as exc:
+        raise DeployError(f"{JOB_TEMPLATE.name}: {exc}, the settings") from None
     where = [f"--project={cloud.project}", f"--region={cloud.region}"]
     return Plan(
         job=job,

@@ -7,10 +7,10 @@
 
 The files are the API's own JSON/YAML representation, so a definition can be copied from (or
 pasted into) the console's JSON editor. `${NAME}` placeholders (upper-case names only: `PROJECT`,
-`SERVICE`, `DATASET`, `NOTIFICATION_CHANNELS`) are filled in by `render`, the one rendering
-function; any other `$` text (a chart's `${metric.labels.x}` legend) is left alone. Every
-rendered definition is parsed into its API type strictly, so a misspelt field fails here, before
-any command runs.
+`SERVICE`, `DATASET`, `NOTIFICATION_CHANNELS`) are filled in by the deploy definitions' one
+`render` (`deploy.cloudrun.templates`); any other `$` text (a chart's `${metric.labels.x}`
+legend) is left alone. Every rendered definition is parsed into its API type strictly, so a
+misspelt field fails here, before any command runs.
 """
 
 from __future__ import annotations
@@ -26,9 +26,9 @@ from google.protobuf import json_format
 from google.protobuf.message import Message
 
 from deploy.cloudrun.telemetry.kinds import ALERT_POLICY, DASHBOARD, LOG_METRIC, LOG_SINK, Kind
+from deploy.cloudrun.templates import UnknownPlaceholder, render
 
 DEFINITIONS = Path(__file__).resolve().parent / "definitions"
-PLACEHOLDER = re.compile(r"\$\{([A-Z][A-Z0-9_]*)\}")
 DASHBOARD_NAME = re.compile(r"^projects/[^/]+/dashboards/(?P<id>[A-Za-z0-9_-]+)$")
 
 
@@ -53,32 +53,6 @@ class Definitions:
     metrics: tuple[Definition, ...]
     policies: tuple[Definition, ...]
     dashboard: Definition
-
-
-def render(node: Any, values: Mapping[str, Any]) -> Any:
-    """Fill `${NAME}` placeholders in every string of a parsed document.
-
-    A string that is one placeholder takes the value's type (`notificationChannels:
-    ${NOTIFICATION_CHANNELS}` becomes a list); a placeholder inside a longer string is text.
-    An unknown name fails.
-    """
-    if isinstance(node, dict):
-        return {key: render(value, values) for key, value in node.items()}
-    if isinstance(node, list):
-        return [render(item, values) for item in node]
-    if not isinstance(node, str):
-        return node
-    whole = PLACEHOLDER.fullmatch(node.strip())
-    if whole and whole.group(1) in values:
-        return values[whole.group(1)]
-
-    def fill(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name not in values:
-            raise DefinitionError(f"${{{name}}} is not one of {', '.join(sorted(values))}")
-        return str(values[name])
-
-    return PLACEHOLDER.sub(fill, node)
 
 
 def load(values: Mapping[str, Any], root: Path = DEFINITIONS) -> Definitions:
@@ -112,7 +86,8 @@ def _load(path: Path, values: Mapping[str, Any], kind: Kind, key: str) -> Defini
         if not isinstance(body, dict):
             raise DefinitionError(f"not a {kind.title} (a mapping)")
         parse(body, kind)
-    except (OSError, yaml.YAMLError, json_format.ParseError, DefinitionError) as exc:
+    except (OSError, yaml.YAMLError, json_format.ParseError, DefinitionError,
+            UnknownPlaceholder) as exc:
         raise DefinitionError(f"{path}: {exc}") from None
     if not isinstance(body.get(key), str) or not body[key]:
         raise DefinitionError(f"{path}: a {kind.title} needs its {key}")

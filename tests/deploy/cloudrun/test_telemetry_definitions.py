@@ -21,7 +21,6 @@ from deploy.cloudrun.telemetry.definitions import (
     DefinitionError,
     Definitions,
     load,
-    render,
 )
 from deploy.cloudrun.telemetry.settings import TelemetrySettings
 from tests.deploy.cloudrun.telemetry_support import TARGET, rendered
@@ -166,11 +165,3 @@ def test_only_the_target_is_templated_and_no_default_is_hard_coded(
     for default in ("ml-model-480910", "ticket-urgency-api", "ticket_urgency_logs"):
         assert default not in text
     assert "${metric.labels.model_version}" in text  # chart legends are not placeholders
-
-
-def test_render_fills_placeholders_keeps_types_and_refuses_unknown_names() -> None:
-    values = {"PROJECT": "p", "CHANNELS": ["a", "b"]}
-    assert render({"x": ["projects/${PROJECT}/y", "${CHANNELS}", 3, "${metric.label}"]},
-                  values) == {"x": ["projects/p/y", ["a", "b"], 3, "${metric.label}"]}
-    with pytest.raises(DefinitionError, match=r"\$\{PROJCT\}"):
-        render("projects/${PROJCT}", values)

@@ -7,7 +7,6 @@ sources (gcloud's config under HOME, the GCE metadata server: NO_GCE_CHECK) are 
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -18,19 +17,6 @@ from mlflow_project.data.io import DataSourceError, read_bytes, read_table, writ
 
 BIN = Path(sys.executable).parent
 URI = "gs://tickets-bucket/exports/tickets.csv"
-GCP_VARIABLES = ("STORAGE_EMULATOR_HOST", "GOOGLE_APPLICATION_CREDENTIALS", "CLOUDSDK_CONFIG",
-                 "GOOGLE_CLOUD_PROJECT", "GCE_METADATA_HOST", "GCE_METADATA_IP")
-
-
-@pytest.fixture
-def no_credentials(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    """The process and subprocess environment of a machine with no Google credentials."""
-    for name in GCP_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("CLOUDSDK_CONFIG", str(tmp_path / "gcloud"))
-    monkeypatch.setenv("NO_GCE_CHECK", "True")
-    return dict(os.environ)
 
 
 def test_a_missing_key_file_is_named_in_one_line(tmp_path: Path, no_credentials: dict[str, str],

@@ -7,7 +7,6 @@ that records how it was called (the emulator test lives with the BigQuery emulat
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -32,8 +31,6 @@ from tests.support import REPO
 
 URI = "bq://test-project.logs.run_googleapis_com_stdout"
 SINCE, UNTIL = datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 3, 2, tzinfo=UTC)
-GCP_VARIABLES = ("BIGQUERY_EMULATOR_HOST", "GOOGLE_APPLICATION_CREDENTIALS", "CLOUDSDK_CONFIG",
-                 "GOOGLE_CLOUD_PROJECT", "GCE_METADATA_HOST", "GCE_METADATA_IP")
 
 
 def record(timestamp: str = "2026-03-01T10:00:00.000+00:00", **changes: Any) -> dict[str, Any]:
@@ -92,12 +89,12 @@ class StandInClient:
     fail_at: int | None = None
     calls: list[dict[str, Any]] = field(default_factory=list)
 
-    def query(self, sql: str, job_config: Any = None) -> StandInClient:
+    def query(self, sql: str, job_config: Any = None, **retries: Any) -> StandInClient:
         self.calls.append({"sql": sql, "parameters": {
-            p.name: (p.type_, p.value) for p in job_config.query_parameters}})
+            p.name: (p.type_, p.value) for p in job_config.query_parameters}, **retries})
         return self
 
-    def result(self, page_size: int | None = None) -> Iterator[dict[str, Any]]:
+    def result(self, page_size: int | None = None, **retries: Any) -> Iterator[dict[str, Any]]:
         self.calls[-1]["page_size"] = page_size
         for number, row in enumerate(self.rows):
             if number == self.fail_at:
@@ -142,6 +139,8 @@ def test_rows_become_records_with_the_entry_time_when_the_payload_has_none(
     assert call["parameters"] == {"since": ("TIMESTAMP", SINCE),
                                   "until": ("TIMESTAMP", UNTIL + timedelta(minutes=1))}
     assert call["page_size"] == bigquery.PAGE_SIZE
+    assert call["retry"].timeout == bigquery.RETRY_SECONDS  # an unreachable API fails in time
+    assert call["job_retry"] is None
 
 
 def test_an_api_error_while_paging_is_unusable(stand_in: StandInClient) -> None:
@@ -152,7 +151,7 @@ def test_an_api_error_while_paging_is_unusable(stand_in: StandInClient) -> None:
 
 def test_a_missing_table_is_unusable_in_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
     class NoTable(StandInClient):
-        def query(self, sql: str, job_config: Any = None) -> StandInClient:
+        def query(self, sql: str, job_config: Any = None, **retries: Any) -> StandInClient:
             raise gexc.NotFound("Not found: Table test-project:logs.run_googleapis_com_stdout "
                                 "was not found in location US")
 
@@ -162,17 +161,6 @@ def test_a_missing_table_is_unusable_in_one_line(monkeypatch: pytest.MonkeyPatch
 
 
 # --- the client --------------------------------------------------------------------------------
-
-@pytest.fixture
-def no_credentials(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    """A machine with no Google credentials (google-auth's other sources switched off)."""
-    for name in GCP_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("CLOUDSDK_CONFIG", str(tmp_path / "gcloud"))
-    monkeypatch.setenv("NO_GCE_CHECK", "True")
-    return dict(os.environ)
-
 
 def test_no_credentials_is_unusable_saying_what_to_set(no_credentials: dict[str, str]) -> None:
     with pytest.raises(InputUnusable) as caught:
