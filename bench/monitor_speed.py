@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -72,6 +73,18 @@ def parse_baseline(logs: Path) -> float:
     return time.perf_counter() - start
 
 
+# Runs the monitor as `python -m mlflow_project.monitoring` would, and at exit writes its own peak
+# RSS (VmHWM): a forked child's ru_maxrss would count this bench's memory from before the exec.
+PEAK_WRAPPER = """
+import atexit, runpy, sys
+def _peak(path=sys.argv.pop(1)):
+    line = next(l for l in open("/proc/self/status") if l.startswith("VmHWM:"))
+    open(path, "w").write(line.split()[1])
+atexit.register(_peak)
+runpy.run_module("mlflow_project.monitoring", run_name="__main__", alter_sys=True)
+"""
+
+
 def timed_run(logs: Path, reference: Path, out: Path,
               engine: str) -> tuple[float, float, float, dict]:
     """Wall and CPU seconds and peak RSS (MB) of one monitoring run as a fresh process, and its
@@ -79,22 +92,20 @@ def timed_run(logs: Path, reference: Path, out: Path,
 
     CPU time is reported too because wall time on a shared machine includes waiting for cores.
     """
-    command = [sys.executable, "-m", "mlflow_project.monitoring", "--logs", str(logs),
+    peak_file = out.parent / f"peak-{engine}"
+    command = [sys.executable, "-c", PEAK_WRAPPER, str(peak_file), "--logs", str(logs),
                "--reference", str(reference), "--since", SINCE.isoformat(), "--until",
                UNTIL.isoformat(), "--engine", engine, "--out", str(out)]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    with tempfile.TemporaryFile() as stderr:
-        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr)
-        _, status, usage = os.wait4(process.pid, 0)  # this child's own resource usage
-        process.returncode = os.waitstatus_to_exitcode(status)
-        seconds = time.perf_counter() - start
-        if process.returncode not in (0, 10):
-            stderr.seek(0)
-            raise SystemExit(f"monitoring run failed ({process.returncode}): "
-                             f"{stderr.read().decode(errors='replace')[-2000:]}")
-    cpu = usage.ru_utime + usage.ru_stime
-    return seconds, cpu, usage.ru_maxrss / 1024, json.loads((out / "summary.json").read_text())
-
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    if result.returncode not in (0, 10):
+        raise SystemExit(f"monitoring run failed ({result.returncode}): {result.stderr[-2000:]}")
+    peak_mb = int(peak_file.read_text()) / 1024
+    return seconds, cpu, peak_mb, json.loads((out / "summary.json").read_text())
 
 def main() -> None:
     """Print the run time per engine against the parse-only baseline and the target."""
