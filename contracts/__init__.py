@@ -11,5 +11,7 @@ from this package, and every image copies it, so it depends on the standard libr
 - `contracts.prediction_log`: the prediction-log record serving writes and monitoring, A/B
   analysis and the traffic simulation read;
 - `contracts.feedback`: the delayed-label file (`ticket_id,urgent`) and its one set of rules;
-- `contracts.redaction`: credentials removed from anything shown or logged.
+- `contracts.redaction`: credentials removed from anything shown or logged;
+- `contracts.cli`: how every command-line tool fails (one masked `error:` line, an exit code) and
+  names a bad option.
 """
