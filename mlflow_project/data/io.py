@@ -11,8 +11,9 @@ import hashlib
 import io
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import pandas as pd
 import pyarrow.parquet as pq
@@ -21,6 +22,8 @@ from mlflow_project.data.column_types import check_column_types
 
 if TYPE_CHECKING:
     from google.cloud import storage
+
+ClientT = TypeVar("ClientT")
 
 SUPPORTED_SUFFIXES = (".csv", ".parquet")
 
@@ -130,7 +133,24 @@ def _read_gcs(uri: str) -> bytes:
 
 def gcs_client(uri: str) -> storage.Client:
     """A storage client for reading or writing `uri`; anonymous against a local emulator
-    (STORAGE_EMULATOR_HOST).
+    (STORAGE_EMULATOR_HOST). Failures as `google_client` says."""
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud import storage
+
+    def connect(emulator: str | None) -> storage.Client:
+        if emulator is None:
+            return storage.Client()
+        project = os.environ.get("GOOGLE_CLOUD_PROJECT", "local-emulator")
+        return storage.Client(project=project, credentials=AnonymousCredentials())
+
+    return google_client(uri, "GCS", "STORAGE_EMULATOR_HOST", connect)
+
+
+def google_client(uri: str, service: str, emulator_variable: str,
+                  connect: Callable[[str | None], ClientT]) -> ClientT:
+    """`connect(emulator URL)` when `emulator_variable` is set (the client goes there,
+    anonymously), else `connect(None)` (Google credentials): the one rule of every Google client
+    the project makes (GCS, BigQuery).
 
     Without an emulator it needs Google credentials; when there are none (or
     GOOGLE_APPLICATION_CREDENTIALS names a file that is not there) this raises a one-line
@@ -138,24 +158,19 @@ def gcs_client(uri: str) -> storage.Client:
     An emulator address without its scheme is refused too: the client would ignore it and try
     the real Google endpoint for minutes.
     """
-    from google.auth.credentials import AnonymousCredentials
     from google.auth.exceptions import DefaultCredentialsError
-    from google.cloud import storage
 
-    emulator = os.environ.get("STORAGE_EMULATOR_HOST")
-    if emulator:
-        if not emulator.startswith(("http://", "https://")):
-            raise DataSourceError(f"{uri}: STORAGE_EMULATOR_HOST={emulator} needs its scheme, "
-                                  f"e.g. http://{emulator}")
-        project = os.environ.get("GOOGLE_CLOUD_PROJECT", "local-emulator")
-        return storage.Client(project=project, credentials=AnonymousCredentials())
+    emulator = os.environ.get(emulator_variable) or None
+    if emulator is not None and not emulator.startswith(("http://", "https://")):
+        raise DataSourceError(f"{uri}: {emulator_variable}={emulator} needs its scheme, "
+                              f"e.g. http://{emulator}")
     try:
-        return storage.Client()
+        return connect(emulator)
     except DefaultCredentialsError as exc:
         reason = " ".join(str(exc).split()).split(" To set up")[0]
         raise DataSourceError(
-            f"{uri}: no Google credentials to reach GCS ({reason}); set "
+            f"{uri}: no Google credentials to reach {service} ({reason}); set "
             "GOOGLE_APPLICATION_CREDENTIALS to a service-account key file or run `gcloud auth "
-            "application-default login`, or set STORAGE_EMULATOR_HOST=http://HOST:PORT to use "
-            "a GCS emulator"
+            f"application-default login`, or set {emulator_variable}=http://HOST:PORT to use an "
+            "emulator"
         ) from exc

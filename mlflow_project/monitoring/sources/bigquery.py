@@ -12,7 +12,6 @@ STORAGE_EMULATOR_HOST for GCS).
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from contracts.prediction_log import PredictionRecord
+from mlflow_project.data.io import DataSourceError, google_client
 from mlflow_project.monitoring.errors import InputUnusable
 from mlflow_project.monitoring.sources.log_entries import entries_until, entry_record
 from mlflow_project.monitoring.sources.records import LogCounts
@@ -116,28 +116,22 @@ class BigQuerySource:
 def bigquery_client(uri: str, project: str) -> bigquery.Client:
     """A client billing `project`; anonymous against BIGQUERY_EMULATOR_HOST when it is set.
 
-    No Google credentials is InputUnusable saying what to set, not google-auth's traceback.
+    No Google credentials (or a bad emulator address) is InputUnusable saying what to set, not
+    google-auth's traceback (`mlflow_project.data.io.google_client`).
     """
     from google.auth.credentials import AnonymousCredentials
-    from google.auth.exceptions import DefaultCredentialsError
     from google.cloud import bigquery
 
-    emulator = os.environ.get("BIGQUERY_EMULATOR_HOST")
-    if emulator:
-        if not emulator.startswith(("http://", "https://")):
-            raise InputUnusable(f"{uri}: BIGQUERY_EMULATOR_HOST={emulator} needs its scheme, "
-                                f"e.g. http://{emulator}")
+    def connect(emulator: str | None) -> bigquery.Client:
+        if emulator is None:
+            return bigquery.Client(project=project)
         return bigquery.Client(project=project, credentials=AnonymousCredentials(),
                                client_options={"api_endpoint": emulator})
+
     try:
-        return bigquery.Client(project=project)
-    except DefaultCredentialsError as exc:
-        reason = " ".join(str(exc).split()).split(" To set up")[0]
-        raise InputUnusable(
-            f"{uri}: no Google credentials to reach BigQuery ({reason}); set "
-            "GOOGLE_APPLICATION_CREDENTIALS to a service-account key file or run `gcloud auth "
-            "application-default login`, or set BIGQUERY_EMULATOR_HOST=http://HOST:PORT to use "
-            "an emulator") from exc
+        return google_client(uri, "BigQuery", "BIGQUERY_EMULATOR_HOST", connect)
+    except DataSourceError as exc:
+        raise InputUnusable(str(exc)) from exc
 
 
 def _rows(client: bigquery.Client, sql: str, since: datetime, until: datetime,
