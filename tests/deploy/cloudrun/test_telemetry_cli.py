@@ -20,6 +20,8 @@ from tests.deploy.cloudrun.telemetry_support import READER, TARGET, TEST_ENV, re
 from tests.deploy.conftest import REPO
 
 READS = {"show", "describe", "list"}
+# one read per resource: the dataset, the sink, each log-based metric, the policies, the dashboard
+READ_CALLS = 4 + len(rendered().metrics)
 
 
 def telemetry(folder: Path, *args: str, out: Path | None = None,
@@ -54,12 +56,12 @@ def test_first_run_creates_everything_second_changes_nothing_third_updates_one_f
     assert first.returncode == 0, first.stderr
     made = writes(fake_gcloud.calls(tmp_path))
     assert [command(call) for call in made] == [
-        "bq mk", "gcloud logging sinks create", *["gcloud logging metrics create"] * 4,
-        *["gcloud monitoring policies create"] * 4, "gcloud monitoring dashboards create",
+        "bq mk", "gcloud logging sinks create", *["gcloud logging metrics create"] * len(rendered().metrics),
+        *["gcloud monitoring policies create"] * len(rendered().policies), "gcloud monitoring dashboards create",
         "bq update"]  # the grant, once the sink's writer identity could be read
     project = fake_gcloud.state(tmp_path)
     assert set(project["metrics"]) == {metric.key for metric in rendered().metrics}
-    assert len(project["policies"]) == 4
+    assert len(project["policies"]) == len(rendered().policies)
     assert list(project["dashboards"]) == [
         "ticket-urgency-telemetry"]
     access = project["datasets"][TARGET.dataset_ref]["access"]
@@ -67,7 +69,9 @@ def test_first_run_creates_everything_second_changes_nothing_third_updates_one_f
     assert {"role": "WRITER", "userByEmail": writer} in access
     assert {"role": "READER", "userByEmail": READER.partition(":")[2]} in access
     assert project["datasets"][TARGET.dataset_ref]["location"] == "EU"
-    assert "12 change(s) applied" in first.stdout
+    # the dataset, the sink, each metric and policy, the dashboard, the grant
+    assert f"{4 + len(rendered().metrics) + len(rendered().policies)} change(s) applied" in \
+        first.stdout
 
     before = len(fake_gcloud.calls(tmp_path))
     second = telemetry(tmp_path)
@@ -75,7 +79,7 @@ def test_first_run_creates_everything_second_changes_nothing_third_updates_one_f
     again = fake_gcloud.calls(tmp_path)[before:]
     assert again
     assert writes(again) == []
-    assert len(again) == 8  # one read per resource, one round
+    assert len(again) == READ_CALLS  # one read per resource, one round
     assert "everything already matches" in second.stdout
 
     definitions = tmp_path / "definitions"
@@ -103,8 +107,8 @@ def test_dry_run_prints_every_command_of_a_first_run_and_runs_none(tmp_path: Pat
     real = tmp_path / "real"
     assert telemetry(real, out=tmp_path / "out").returncode == 0  # the same paths as printed
     issued = fake_gcloud.calls(real)
-    assert all(is_read(call) for call in issued[:8])
-    assert printed == [shlex.join(call) for call in issued[:8] + writes(issued)]
+    assert all(is_read(call) for call in issued[:READ_CALLS])
+    assert printed == [shlex.join(call) for call in issued[:READ_CALLS] + writes(issued)]
 
 
 def test_a_failing_command_is_named_with_its_last_line_and_a_rerun_finishes(
@@ -117,7 +121,7 @@ def test_a_failing_command_is_named_with_its_last_line_and_a_rerun_finishes(
     assert line.endswith("failed (exit 1): ERROR: (gcloud.logging.metrics.create) "
                          "PERMISSION_DENIED: Permission denied for the caller.")
     assert telemetry(tmp_path).returncode == 0
-    assert len(fake_gcloud.state(tmp_path)["metrics"]) == 4
+    assert len(fake_gcloud.state(tmp_path)["metrics"]) == len(rendered().metrics)
 
 
 def test_a_read_that_fails_otherwise_than_not_found_stops_before_any_write(

@@ -44,6 +44,7 @@ def test_a_project_that_never_matches_is_reported_after_the_last_round(tmp_path:
     with pytest.raises(NotConverged, match="create log-based metric ticket_urgency_predictions"):
         converge(rendered(), TARGET, "out", run=runner, root=tmp_path, say=said.append)
     creates = [call for call in runner.calls if "create" in call or "mk" in call]
-    assert len(creates) == (MAX_ROUNDS - 1) * 11  # every round but the last wrote, none since
+    per_round = 3 + len(rendered().metrics) + len(rendered().policies)  # + dataset, sink, board
+    assert len(creates) == (MAX_ROUNDS - 1) * per_round  # every round but the last wrote
     assert said.count(f"# create dashboard {rendered().dashboard.key}") == MAX_ROUNDS - 1
     assert (tmp_path / "out" / "dashboard.json").is_file()

@@ -64,8 +64,8 @@ def test_against_an_empty_project_everything_is_created_in_dependency_order() ->
     assert commands(result) == [
         f"bq --project_id={TARGET.project} --location=EU mk",
         "gcloud logging sinks create",
-        *["gcloud logging metrics create"] * 4,
-        *["gcloud monitoring policies create"] * 4,
+        *["gcloud logging metrics create"] * len(DEFS.metrics),
+        *["gcloud monitoring policies create"] * len(DEFS.policies),
         "gcloud monitoring dashboards create"]
     sink = result.writes[1].argv
     assert "--use-partitioned-tables" in sink
@@ -85,12 +85,13 @@ def test_nothing_is_planned_when_everything_is_in_place() -> None:
 
 def test_a_changed_threshold_updates_that_policy_only_by_its_api_name() -> None:
     state = in_place()
-    state["policies"][2]["conditions"][0]["conditionThreshold"]["thresholdValue"] = 999
+    index = next(n for n, p in enumerate(DEFS.policies) if p.stem == "server_errors")
+    state["policies"][index]["conditions"][0]["conditionThreshold"]["thresholdValue"] = 999
     [write] = planned(state).writes
     assert write.argv[:5] == ("gcloud", "monitoring", "policies", "update",
-                              "projects/x/alertPolicies/2")
+                              f"projects/x/alertPolicies/{index}")
     assert "conditions[0].conditionThreshold.thresholdValue" in write.reason
-    assert json.loads(next(iter(write.files.values()))) == DEFS.policies[2].body
+    assert json.loads(next(iter(write.files.values()))) == DEFS.policies[index].body
 
 
 def test_a_label_extractor_missing_from_a_metric_is_a_difference() -> None:
