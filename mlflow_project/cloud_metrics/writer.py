@@ -43,18 +43,18 @@ def as_json(requests: Sequence[CreateTimeSeriesRequest]) -> str:
 
 def publish(points: Sequence[Point], settings: CloudMetricsSettings,
             now: datetime) -> list[CreateTimeSeriesRequest]:
-    """Write `points` as the settings say: nothing when off, the requests unsent on a dry run,
-    sent when on. Returns the requests built (empty when off).
+    """Write `points` as the settings say: nothing when off, the requests unsent on a dry run
+    (whatever their time), sent when on. Returns the requests built (empty when off).
 
-    Raises CloudMetricsError for points Cloud Monitoring would refuse for their time, for
-    missing credentials and for a refused or unreachable service.
+    When on, raises CloudMetricsError for points Cloud Monitoring would refuse for their time
+    (before sending anything), for missing credentials and for a refused or unreachable service.
     """
     if settings.mode is Mode.OFF or not points:
         return []
     project = str(settings.project)
-    _check_times(points, now)
     requests = requests_for(points, project)
     if settings.mode is Mode.ON:
+        _check_times(points, now)
         _send(requests, _client(project), settings.timeout_seconds)
     return requests
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import yaml
 from google.api import metric_pb2
+from google.cloud.monitoring_v3 import TimeSeries, TypedValue
 from google.protobuf import json_format
 
 from deploy.cloudrun.telemetry.definitions import DEFINITIONS
@@ -35,3 +36,24 @@ def promql_name(metric_type: str) -> str:
     character PromQL does not allow in names (`.`, `/`, ...) `_`."""
     domain, path = metric_type.split("/", 1)
     return f"{re.sub(r'[^A-Za-z0-9_]', '_', domain)}:{re.sub(r'[^A-Za-z0-9_]', '_', path)}"
+
+
+def mismatches(series: TimeSeries, known: dict[str, metric_pb2.MetricDescriptor]) -> list[str]:
+    """How `series` differs from its metric's descriptor (type, kind, value type, label keys,
+    one point with a value of that type); empty when it matches."""
+    descriptor = known.get(series.metric.type)
+    if descriptor is None:
+        return [f"{series.metric.type} has no descriptor"]
+    problems = []
+    if series.metric_kind != descriptor.metric_kind:
+        problems.append(f"kind {series.metric_kind} != {descriptor.metric_kind}")
+    if series.value_type != descriptor.value_type:
+        problems.append(f"value type {series.value_type} != {descriptor.value_type}")
+    if set(series.metric.labels) != {label.key for label in descriptor.labels}:
+        problems.append(f"labels {sorted(series.metric.labels)}")
+    value_field = {metric_pb2.MetricDescriptor.ValueType.INT64: "int64_value",
+                   metric_pb2.MetricDescriptor.ValueType.DOUBLE: "double_value"}
+    kinds = [TypedValue.pb(point.value).WhichOneof("value") for point in series.points]
+    if kinds != [value_field.get(descriptor.value_type)]:
+        problems.append(f"points {kinds}")
+    return problems

@@ -56,8 +56,10 @@ def test_first_run_creates_everything_second_changes_nothing_third_updates_one_f
     assert first.returncode == 0, first.stderr
     made = writes(fake_gcloud.calls(tmp_path))
     assert [command(call) for call in made] == [
-        "bq mk", "gcloud logging sinks create", *["gcloud logging metrics create"] * len(rendered().metrics),
-        *["gcloud monitoring policies create"] * len(rendered().policies), "gcloud monitoring dashboards create",
+        "bq mk", "gcloud logging sinks create",
+        *["gcloud logging metrics create"] * len(rendered().metrics),
+        *["gcloud monitoring policies create"] * len(rendered().policies),
+        "gcloud monitoring dashboards create",
         "bq update"]  # the grant, once the sink's writer identity could be read
     project = fake_gcloud.state(tmp_path)
     assert set(project["metrics"]) == {metric.key for metric in rendered().metrics}
