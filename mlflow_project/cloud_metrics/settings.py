@@ -18,7 +18,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import ClassVar
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from contracts.settings import PlatformSettings
@@ -42,12 +42,13 @@ class CloudMetricsSettings(PlatformSettings):
     settings_title: ClassVar[str] = "Cloud Monitoring settings"
 
     mode: Mode = Mode.OFF
-    project: str | None = Field(default=None, pattern=PROJECT_ID)
+    project: str | None = Field(default=None, pattern=PROJECT_ID, validate_default=True)
     timeout_seconds: float = Field(default=30.0, gt=0.0, le=600.0)
 
-    @model_validator(mode="after")
-    def _project_when_used(self) -> CloudMetricsSettings:
-        if self.mode is not Mode.OFF and self.project is None:
-            raise ValueError(f"TU_CLOUD_METRICS_PROJECT is required when TU_CLOUD_METRICS_MODE "
-                             f"is {self.mode}")
-        return self
+    @field_validator("project")
+    @classmethod
+    def _project_when_used(cls, project: str | None, info: ValidationInfo) -> str | None:
+        mode = info.data.get("mode")
+        if project is None and mode is not None and mode is not Mode.OFF:
+            raise ValueError(f"required when TU_CLOUD_METRICS_MODE is {mode}")
+        return project
