@@ -109,7 +109,8 @@ def test_an_emulator_address_without_its_scheme_is_refused(
 
 def test_the_settings_need_a_project_unless_off(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TU_CLOUD_METRICS_MODE", "on")
-    with pytest.raises(SettingsError, match="TU_CLOUD_METRICS_PROJECT=None: .*required when TU_CLOUD_METRICS_MODE is on"):
+    with pytest.raises(SettingsError, match=r"TU_CLOUD_METRICS_PROJECT=None: .*required when "
+                                            r"TU_CLOUD_METRICS_MODE is on"):
         CloudMetricsSettings.load()
     monkeypatch.setenv("TU_CLOUD_METRICS_MODE", "sometimes")
     with pytest.raises(SettingsError, match="TU_CLOUD_METRICS_MODE='sometimes'"):
