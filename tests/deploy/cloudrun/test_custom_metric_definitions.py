@@ -139,3 +139,10 @@ def test_the_log_based_5xx_metric_is_gone() -> None:
     assert not (DEFINITIONS / "metrics" / "server_errors.yaml").exists()
     text = "\n".join(path.read_text() for path in DEFINITIONS.rglob("*.*"))
     assert "ticket_urgency_server_errors" not in text
+
+
+def test_absence_policies_exist_before_their_job_first_reports(
+        policies: dict[str, AlertPolicy]) -> None:
+    for stem in ("monitoring_absent", "training_absent"):
+        condition = only_condition(policies[stem]).condition_prometheus_query_language
+        assert condition.disable_metric_validation, stem
