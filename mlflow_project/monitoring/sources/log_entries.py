@@ -48,16 +48,18 @@ def load_entry(line: bytes) -> dict[str, Any]:
 
 def prediction_payload(entry: Mapping[str, Any]) -> dict[str, Any] | None:
     """The prediction record inside a LogEntry, its `time` the entry's timestamp when the payload
-    has no time of its own (`time` lifted, or a null column of a sink's table); None when the
-    entry is not a prediction record (no `jsonPayload` with a `record_version`: other output of
-    the service, request logs)."""
+    has no time of its own (`time` lifted; a null `time` or `timestamp` is a column of a sink's
+    table that this row does not have); None when the entry is not a prediction record (no
+    `jsonPayload` with a `record_version`: other output of the service, request logs)."""
     payload = entry.get("jsonPayload")
     if not isinstance(payload, dict) or payload.get("record_version") is None:
         return None
-    own_time = payload.get(TIME) is not None or payload.get("timestamp") is not None
-    if not own_time and entry.get("timestamp") is not None:
-        return {**payload, TIME: entry["timestamp"]}
-    return payload
+    if payload.get(TIME) is not None:
+        return payload
+    record = {key: value for key, value in payload.items() if key != TIME}
+    if record.get("timestamp") is None and entry.get("timestamp") is not None:
+        record[TIME] = entry["timestamp"]
+    return record
 
 
 def entry_record(counts: LogCounts, where: str, number: int, entry: Mapping[str, Any],

@@ -98,6 +98,14 @@ def test_a_null_payload_timestamp_takes_the_entrys(version: object) -> None:
                                                                             tzinfo=UTC)
 
 
+def test_a_null_time_column_leaves_a_version_1_records_own_timestamp() -> None:
+    """A table where some line kept a `time` in its payload has that column, null elsewhere."""
+    payload = {**served_v1(AT), "time": None}
+    unwrapped = prediction_payload({"jsonPayload": payload, "timestamp": "2026-03-01T11:00:00Z"})
+    assert unwrapped is not None
+    assert PredictionRecord.model_validate(unwrapped).timestamp == AT
+
+
 @pytest.mark.parametrize("entry", [
     text_entry("[2026-03-01 10:00:00 +0000] [1] [INFO] Booting worker with pid: 7", AT),
     json_entry({"message": "model loaded", "severity": "INFO"}, AT),
