@@ -4,9 +4,12 @@ artifact bucket), and the differences it does and does not act on."""
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from google.api.label_pb2 import LabelDescriptor
 from google.api.metric_pb2 import MetricDescriptor
 from google.cloud import run_v2, secretmanager_v1, sqladmin_v1
@@ -17,7 +20,13 @@ from deploy.cloudrun.infra.calls import Action, describe
 from deploy.cloudrun.infra.plan import AmbiguousState, plan_telemetry, plan_tracking
 from deploy.cloudrun.infra.state import Telemetry, TrackingServer
 from deploy.cloudrun.infra.tracking import INVOKER, SECRET_ACCESSOR
-from deploy.cloudrun.telemetry.definitions import Definition, Definitions
+from deploy.cloudrun.telemetry.definitions import (
+    DEFINITIONS,
+    Definition,
+    DefinitionError,
+    Definitions,
+    load,
+)
 from deploy.cloudrun.telemetry.kinds import METRIC_DESCRIPTOR
 from tests.deploy.cloudrun.telemetry_support import CLOUD, TARGET, rendered, server
 from tests.deploy.cloudrun.telemetry_support import INVOKER as CALLER
@@ -201,3 +210,19 @@ def test_dry_run_text_hides_passwords_and_secret_payloads() -> None:
     assert '"data": "(hidden)"' in printed
     assert "SqlUsersInsertRequest" in printed
     assert "CreateServiceRequest" in printed
+
+
+def test_descriptor_files_load_strictly_as_metric_descriptors(tmp_path: Path) -> None:
+    definitions = tmp_path / "definitions"
+    shutil.copytree(DEFINITIONS, definitions)
+    (definitions / "descriptors").mkdir(exist_ok=True)
+    body = {**DRIFT.body, "labels": [{"key": "model_version", "description": "${SERVICE}"}]}
+    (definitions / "descriptors" / "zz_drift_share.yaml").write_text(yaml.safe_dump(body))
+    loaded = load(TARGET.template_values(), definitions).descriptors[-1]
+    assert isinstance(loaded.typed(), MetricDescriptor)
+    assert loaded.key == DRIFT.key
+    assert loaded.typed().labels[0].description == TARGET.service
+    (definitions / "descriptors" / "zz_drift_share.yaml").write_text(
+        yaml.safe_dump({**body, "valueTipe": "DOUBLE"}))
+    with pytest.raises(DefinitionError, match="zz_drift_share.yaml"):
+        load(TARGET.template_values(), definitions)
