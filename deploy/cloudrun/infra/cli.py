@@ -81,7 +81,7 @@ def main(argv: Sequence[str] | None = None,
         server = tracking(cloud, tracking_settings)
         first = _plan(parts, definitions, target, server, Telemetry(), TrackingServer(),
                       PASSWORD_SHOWN)
-    except (SettingsError, DefinitionError, AmbiguousState) as exc:
+    except (SettingsError, DefinitionError) as exc:
         fail(str(exc), EXIT_REFUSED)
     if args.dry_run:
         print(dry_run_text(first, parts, target, server))

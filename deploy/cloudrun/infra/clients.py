@@ -127,7 +127,7 @@ class Clients:
     @cached_property
     def run_services(self) -> run_v2.ServicesClient:
         """Cloud Run services and their IAM policies."""
-        return services_client(self.cloud)
+        return services_client(self.cloud, self.credentials)
 
 
 def connect(cloud: CloudRunSettings) -> Clients:

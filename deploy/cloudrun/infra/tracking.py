@@ -133,7 +133,7 @@ def service(cloud: CloudRunSettings, settings: TrackingSettings, account: str,
     image = settings.image or (f"{cloud.region}-docker.pkg.dev/{cloud.project}/"
                                f"{cloud.repository}/mlflow-server:{MLFLOW_VERSION}")
     password = run_v2.EnvVarSource(secret_key_ref=run_v2.SecretKeySelector(
-        secret=f"projects/{cloud.project}/secrets/{settings.password_secret}", version="latest"))
+        secret=settings.password_secret, version="latest"))  # a secret of the same project
     container = run_v2.Container(
         name="mlflow-server", image=image,
         args=["--host", "0.0.0.0", "--port", str(PORT),

@@ -12,14 +12,15 @@ import pytest
 import yaml
 from google.api.label_pb2 import LabelDescriptor
 from google.api.metric_pb2 import MetricDescriptor
-from google.cloud import run_v2, secretmanager_v1, sqladmin_v1
+from google.api_core.iam import Policy as BucketPolicy
+from google.cloud import run_v2, secretmanager_v1, sqladmin_v1, storage
 from google.cloud.monitoring_v3 import AlertPolicy
 from google.iam.v1 import policy_pb2
 
 from deploy.cloudrun.infra.calls import Action, describe
 from deploy.cloudrun.infra.plan import AmbiguousState, plan_telemetry, plan_tracking
 from deploy.cloudrun.infra.state import Telemetry, TrackingServer
-from deploy.cloudrun.infra.tracking import INVOKER, SECRET_ACCESSOR
+from deploy.cloudrun.infra.tracking import INVOKER, OBJECT_USER, SECRET_ACCESSOR
 from deploy.cloudrun.telemetry.definitions import (
     DEFINITIONS,
     Definition,
@@ -126,8 +127,7 @@ def test_the_tracking_service_is_iam_only_on_cloud_sql_with_secrets_from_secret_
     env = {variable.name: variable for variable in container.env}
     assert env["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"].value == "false"
     password = env["PGPASSWORD"].value_source.secret_key_ref
-    assert (password.secret, password.version) == (
-        SERVER.secret_path(SERVER.password_secret_id), "latest")
+    assert (password.secret, password.version) == (SERVER.password_secret_id, "latest")
     assert not env["PGPASSWORD"].value
 
 
@@ -149,8 +149,9 @@ def in_place() -> TrackingServer:
                              uri="https://x.run.app")
     instance = sqladmin_v1.DatabaseInstance(SERVER.instance, connection_name="c", etag="i1")
     return TrackingServer(
-        bucket=object(),  # type: ignore[arg-type]
-        bucket_policy=None,
+        bucket=storage.Bucket(None, name=SERVER.bucket),
+        bucket_policy=BucketPolicy.from_api_repr({"etag": "b1", "bindings": [
+            {"role": OBJECT_USER, "members": [SERVER.member]}]}),
         secrets={secret_id: secretmanager_v1.Secret(name=SERVER.secret_path(secret_id))
                  for secret_id in (SERVER.password_secret_id, SERVER.api_keys_secret_id)},
         secret_policy=policy_pb2.Policy(bindings=[policy_pb2.Binding(
@@ -224,5 +225,5 @@ def test_descriptor_files_load_strictly_as_metric_descriptors(tmp_path: Path) ->
     assert loaded.typed().labels[0].description == TARGET.service
     (definitions / "descriptors" / "zz_drift_share.yaml").write_text(
         yaml.safe_dump({**body, "valueTipe": "DOUBLE"}))
-    with pytest.raises(DefinitionError, match="zz_drift_share.yaml"):
+    with pytest.raises(DefinitionError, match=r"zz_drift_share\.yaml"):
         load(TARGET.template_values(), definitions)
