@@ -256,14 +256,18 @@ REASON ?=
 # make deploy's stdout is the build's (with DRY_RUN=1 exactly what deploy.cloudrun.build prints);
 # its telemetry step reports on stderr.
 deploy: install ## deploy-telemetry, then build, push, deploy MODEL_ALIAS/MODEL_VERSION with TRAFFIC via Cloud Build (DRY_RUN=1 prints)
-	$(BIN)/python -m deploy.cloudrun.telemetry $(if $(filter 1 yes true,$(DRY_RUN)),--dry-run) >&2
+	$(BIN)/python -m deploy.cloudrun.infra --only telemetry $(if $(filter 1 yes true,$(DRY_RUN)),--dry-run) >&2
 	$(BIN)/python -m deploy.cloudrun.build --traffic $(TRAFFIC) \
 	  $(if $(MODEL_VERSION),--model-version $(MODEL_VERSION),--model-alias $(MODEL_ALIAS)) \
 	  $(if $(GIT_SHA),--git-sha $(GIT_SHA)) $(if $(BRANCH),--branch $(BRANCH)) \
 	  $(if $(filter 1 yes true,$(DRY_RUN)),--dry-run)
 
-deploy-telemetry: install ## prediction records to BigQuery, log-based metrics, alert policies, dashboard: create what is missing, update what differs (DRY_RUN=1 prints every command)
-	$(BIN)/python -m deploy.cloudrun.telemetry $(if $(filter 1 yes true,$(DRY_RUN)),--dry-run)
+deploy-telemetry: install ## prediction records to BigQuery, log-based metrics, descriptors, alert policies, dashboard: create what is missing, update what differs (DRY_RUN=1 prints every request)
+	$(BIN)/python -m deploy.cloudrun.infra --only telemetry $(if $(filter 1 yes true,$(DRY_RUN)),--dry-run)
+
+.PHONY: deploy-infra
+deploy-infra: install ## telemetry and the MLflow tracking server (Cloud Run + Cloud SQL + bucket + secrets, IAM-only) as code (DRY_RUN=1 prints every request)
+	$(BIN)/python -m deploy.cloudrun.infra $(if $(filter 1 yes true,$(DRY_RUN)),--dry-run)
 
 ab-local-up: install ## A/B rehearsal: @production behind nginx on 127.0.0.1:8090 (AB_PROXY_PORT)
 	registry-tools ab up
