@@ -164,7 +164,7 @@ def test_make_deploy_prints_the_telemetry_dry_run_on_stderr_and_deploy_telemetry
     alone = make("deploy-telemetry")
     assert alone.returncode == 0, alone.stderr
     assert alone.stdout == direct.stdout
-    deploy = make("deploy", "GIT_SHA=abc", "BRANCH=main")
+    deploy = make("deploy", "GIT_SHA=abc1234", "BRANCH=main")
     assert deploy.returncode == 0, deploy.stderr
     assert deploy.stderr.startswith(direct.stdout)
     assert deploy.stdout.startswith("gcloud builds submit ")
