@@ -310,8 +310,9 @@ batch-predict: install ## score INPUT (CSV/Parquet, path or gs://) with MODEL_UR
 bench-batch: install ## batch rows/s vs the bare pipeline, RSS at 100k vs ROWS, Spark local[2] (~5 min)
 	ROWS=$(ROWS) $(BIN)/python bench/batch_speed.py
 
-deploy-batch: install ## build the batch image and apply the Cloud Run Job (DRY_RUN=1 prints every command)
-	$(BIN)/python -m deploy.cloudrun.batch_job $(if $(filter 1 yes true,$(DRY_RUN)),--dry-run)
+deploy-batch: install ## build the batch image (tagged GIT_SHA, default HEAD) and apply the Cloud Run Job by digest (DRY_RUN=1 prints every command)
+	$(BIN)/python -m deploy.cloudrun.batch_job $(if $(GIT_SHA),--git-sha $(GIT_SHA)) \
+	  $(if $(filter 1 yes true,$(DRY_RUN)),--dry-run)
 
 lock: ## re-resolve requirements.lock from pyproject.toml in a scratch venv
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
