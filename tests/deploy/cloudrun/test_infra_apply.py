@@ -182,7 +182,7 @@ def test_make_deploy_prints_the_telemetry_dry_run_on_stderr_and_deploy_infra_eve
     assert telemetry.returncode == everything.returncode == 0, everything.stderr
     assert make("deploy-telemetry").stdout == telemetry.stdout
     assert make("deploy-infra").stdout == everything.stdout
-    deploy = make("deploy", "GIT_SHA=abc", "BRANCH=main")
+    deploy = make("deploy", "GIT_SHA=abc1234", "BRANCH=main")
     assert deploy.returncode == 0, deploy.stderr
     assert deploy.stderr.startswith(telemetry.stdout)
     assert deploy.stdout.startswith("gcloud builds submit ")
