@@ -9,13 +9,14 @@ import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 from google.cloud.logging_v2.types import LogMetric, LogSink
 from google.cloud.monitoring_dashboard_v1 import Dashboard
 from google.cloud.monitoring_v3 import AlertPolicy
 
+from contracts.prediction_log import PredictionRecord
 from deploy.cloudrun.telemetry.definitions import (
     DEFINITIONS,
     DefinitionError,
@@ -149,7 +150,9 @@ def test_the_sink_selects_exactly_the_services_prediction_records(
     assert body["filter"] == (
         'resource.type="cloud_run_revision" AND resource.labels.service_name="svc-under-test" '
         'AND logName="projects/test-project-1/logs/run.googleapis.com%2Fstdout" '
-        "AND jsonPayload.record_version=1")
+        "AND (jsonPayload.record_version=1 OR jsonPayload.record_version=2)")
+    readable = get_args(PredictionRecord.model_fields["record_version"].annotation)
+    assert readable == (1, 2)  # every version monitoring reads, and no other
     assert {m.body["filter"] for m in definitions.metrics} == {body["filter"]}
 
 
