@@ -86,6 +86,10 @@ def main(argv: Sequence[str] | None = None,
     if args.dry_run:
         print(dry_run_text(first, parts, target, server))
         return 0
+    if "tracking" in parts and tracking_settings.image is None:
+        fail("TRACKING_IMAGE is unset: set it to the digest of the pushed tracking-server image "
+             "(REPOSITORY@sha256:..., deploy/README.md, Google Cloud as code, step 3)",
+             EXIT_REFUSED)
     password = (tracking_settings.db_password.get_secret_value()
                 if tracking_settings.db_password else secrets.token_urlsafe(32))
     try:

@@ -4,8 +4,9 @@ The project, region and image repository are `CloudRunSettings` (`CLOUD_RUN_*`);
 server's own settings are:
 
 - `TRACKING_SERVICE` (`mlflow-tracking`): Cloud Run service running `mlflow server`
-- `TRACKING_IMAGE` (unset: `REGION-docker.pkg.dev/PROJECT/REPOSITORY/mlflow-server:3.17.2`): the
-  image of `deploy/local/docker/mlflow-server/Dockerfile`; a digest (`...@sha256:...`) pins it
+- `TRACKING_IMAGE` (unset: only a dry run works): the digest (`REPOSITORY@sha256:...`) of the
+  pushed image of `deploy/local/docker/mlflow-server/Dockerfile`; a tag is refused, as in every
+  deploy (`deploy.cloudrun.images`)
 - `TRACKING_SERVICE_ACCOUNT` (unset: `mlflow-tracking@PROJECT.iam.gserviceaccount.com`): the
   server's own runtime account (created once by an admin, see deploy/README.md)
 - `TRACKING_INVOKERS` (unset: none): comma-separated members granted `roles/run.invoker`, the only
@@ -41,14 +42,13 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from contracts.settings import PlatformSettings
+from deploy.cloudrun.images import require_digest
 from deploy.cloudrun.settings import NAME_PATTERN
 from deploy.cloudrun.telemetry.settings import MEMBER
 
-MLFLOW_VERSION = "3.17.2"  # deploy/local/docker/mlflow-server/requirements.txt
 SQL_NAME = r"^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$"
 IDENTIFIER = r"^[a-z_][a-z0-9_]{0,62}$"
 SECRET_ID = r"^[A-Za-z0-9_-]{1,255}$"
-IMAGE = r"^[a-z0-9.-]+(/[a-z0-9._-]+)+(:[\w.-]+|@sha256:[0-9a-f]{64})$"
 
 
 class TrackingSettings(PlatformSettings):
@@ -60,7 +60,7 @@ class TrackingSettings(PlatformSettings):
     secret_fields: ClassVar[frozenset[str]] = frozenset({"db_password"})
 
     service: str = Field(default="mlflow-tracking", pattern=NAME_PATTERN)
-    image: str | None = Field(default=None, pattern=IMAGE)
+    image: str | None = None
     service_account: str | None = Field(default=None,
                                         pattern=r"^[a-z][a-z0-9-]{4,28}[a-z0-9]@[a-z0-9.-]+$")
     invokers: str = Field(default="", pattern=rf"^({MEMBER}(,{MEMBER})*)?$")
@@ -85,6 +85,11 @@ class TrackingSettings(PlatformSettings):
     db_password: SecretStr | None = Field(default=None, min_length=16)
     api_keys_secret: str = Field(default="ticket-urgency-api-keys", pattern=SECRET_ID)
     operation_timeout: float = Field(default=1800.0, gt=0, le=7200)
+
+    @field_validator("image")
+    @classmethod
+    def _digest_only(cls, value: str | None) -> str | None:
+        return None if value is None else require_digest(value, "TRACKING_IMAGE")
 
     @field_validator("sql_version")
     @classmethod

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from google.cloud import run_v2, secretmanager_v1, sqladmin_v1
 from google.protobuf import duration_pb2
 
-from deploy.cloudrun.infra.settings import MLFLOW_VERSION, TrackingSettings
+from deploy.cloudrun.infra.settings import TrackingSettings
 from deploy.cloudrun.settings import CloudRunSettings
 
 PORT = 8080
@@ -126,12 +126,18 @@ def backend_store_uri(cloud: CloudRunSettings, settings: TrackingSettings) -> st
             f"?host={socket}")
 
 
+def unpinned_image(cloud: CloudRunSettings) -> str:
+    """What a dry run shows while `TRACKING_IMAGE` is unset: where the image goes, and that its
+    digest is still to be given (a real run refuses to deploy without it)."""
+    return (f"{cloud.region}-docker.pkg.dev/{cloud.project}/{cloud.repository}/mlflow-server"
+            "@sha256:<digest: set TRACKING_IMAGE>")
+
+
 def service(cloud: CloudRunSettings, settings: TrackingSettings, account: str,
             bucket: str) -> run_v2.Service:
     """The Cloud Run service running `mlflow server` (the image's entrypoint) with its flags."""
     connection = connection_name(cloud.project, cloud.region, settings.sql_instance)
-    image = settings.image or (f"{cloud.region}-docker.pkg.dev/{cloud.project}/"
-                               f"{cloud.repository}/mlflow-server:{MLFLOW_VERSION}")
+    image = settings.image or unpinned_image(cloud)
     password = run_v2.EnvVarSource(secret_key_ref=run_v2.SecretKeySelector(
         secret=settings.password_secret, version="latest"))  # a secret of the same project
     container = run_v2.Container(

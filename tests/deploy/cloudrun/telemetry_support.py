@@ -20,7 +20,9 @@ TARGET = Target(project="test-project-1", service="svc-under-test", dataset="tes
                 channels=("projects/test-project-1/notificationChannels/42",))
 CLOUD = CloudRunSettings(project=TARGET.project, service=TARGET.service, region="europe-west1",
                          bucket="test-artifacts", repository="test-repo")
-TRACKING = TrackingSettings(service="tracking-under-test", invokers=INVOKER,
+TRACKING_IMAGE = ("europe-west1-docker.pkg.dev/test-project-1/test-repo/mlflow-server@sha256:"
+                  + "c" * 64)
+TRACKING = TrackingSettings(service="tracking-under-test", invokers=INVOKER, image=TRACKING_IMAGE,
                             sql_instance="test-instance", sql_tier="db-g1-small")
 TEST_ENV = {"CLOUD_RUN_PROJECT": TARGET.project, "CLOUD_RUN_SERVICE": TARGET.service,
             "CLOUD_RUN_REGION": CLOUD.region, "CLOUD_RUN_BUCKET": CLOUD.bucket,
@@ -30,6 +32,7 @@ TEST_ENV = {"CLOUD_RUN_PROJECT": TARGET.project, "CLOUD_RUN_SERVICE": TARGET.ser
             "TELEMETRY_DATASET_READERS": ",".join(TARGET.readers),
             "TELEMETRY_NOTIFICATION_CHANNELS": ",".join(TARGET.channels),
             "TRACKING_SERVICE": TRACKING.service, "TRACKING_INVOKERS": INVOKER,
+            "TRACKING_IMAGE": TRACKING_IMAGE,
             "TRACKING_SQL_INSTANCE": TRACKING.sql_instance,
             "TRACKING_SQL_TIER": TRACKING.sql_tier}
 

@@ -147,7 +147,8 @@ def test_without_credentials_a_real_run_is_one_line_and_exit_2(
 
 @pytest.mark.parametrize(("variable", "value"), [("TRACKING_INVOKERS", "allUsers"),
                                                  ("TELEMETRY_DATASET", "bad-name"),
-                                                 ("TRACKING_SQL_VERSION", "MYSQL_8_0")])
+                                                 ("TRACKING_SQL_VERSION", "MYSQL_8_0"),
+                                                 ("TRACKING_IMAGE", "r.example/mlflow-server:3")])
 def test_a_bad_setting_exits_2_naming_it_before_connecting(
         google: FakeClients, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str], variable: str, value: str) -> None:
@@ -156,6 +157,19 @@ def test_a_bad_setting_exits_2_naming_it_before_connecting(
         apply(google)
     assert refused.value.code == 2
     assert f"{variable}={value!r}:" in capsys.readouterr().err
+    assert google.writes == []
+
+
+def test_the_tracking_server_is_deployed_by_digest_only(
+        google: FakeClients, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.delenv("TRACKING_IMAGE")
+    assert main(["--dry-run", "--only", "tracking"]) == 0
+    assert "mlflow-server@sha256:<digest: set TRACKING_IMAGE>" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as refused:
+        apply(google, "--only", "tracking")
+    assert refused.value.code == 2
+    assert "TRACKING_IMAGE is unset" in capsys.readouterr().err
     assert google.writes == []
 
 
