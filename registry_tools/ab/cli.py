@@ -24,11 +24,16 @@ from mlflow.exceptions import MlflowException
 
 from contracts.cli import fail
 from contracts.settings import SettingsError
+from deploy.cloudrun.naming import CHALLENGER_TAG
 from deploy.cloudrun.settings import CloudRunSettings
 from deploy.local.ab.nginx import NginxError
 from deploy.local.ab.target import LocalTarget
 from deploy.local.processes import StackError
-from deploy.targets import Target
+from deploy.rollout.cli import smoke_test
+from deploy.rollout.plan import tag_only
+from deploy.rollout.settings import RolloutSettings
+from deploy.rollout.smoke import SmokeFailed
+from deploy.targets import Endpoint, Target
 from mlflow_project.data.io import DataSourceError
 from mlflow_project.monitoring.errors import InputUnusable
 from mlflow_project.monitoring.feedback import load_feedback
@@ -111,7 +116,8 @@ def start(
     target: TargetOption = None,
     dry_run: DryRunOption = False,
 ) -> None:
-    """Deploy VERSION as the challenger (if it has no revision yet) and give it PERCENT %."""
+    """Deploy VERSION as the challenger (if it has no revision yet) with no traffic, smoke-test
+    its tag URL, and only then give it PERCENT %."""
     with _handled():
         ctx = _context(target, image)
         view = registry.read_view(ctx.client, ctx.project.model_name)
@@ -122,9 +128,21 @@ def start(
                             production_version=production, name_for=ctx.target.new_revision_name)
         _show(ctx, snapshot, change, f"registry: v{version} tagged as an experiment started at "
                                      f"{percent}% ({reason or 'no reason given'})")
+        production_route, challenger_route = change.routes
+        staged = tag_only(production_route.revision, challenger_route.revision, CHALLENGER_TAG,
+                          change.deploy)
+        smoke = smoke_test(RolloutSettings.load(), ctx.cloud, dry_run=dry_run)
+        typer.echo(f"  first: {challenger_route.revision} with no traffic, then its smoke test:")
         if dry_run:
+            for line in smoke.plan(Endpoint(f"<{CHALLENGER_TAG} tag URL>"), version):
+                typer.echo(f"    {line}")
             return
-        ctx.target.apply(change)
+        ctx.target.apply(staged)
+        ctx.target.snapshot()
+        for line in smoke.run(ctx.target.endpoint(CHALLENGER_TAG), version):
+            typer.echo(f"    {line}")
+        ctx.target.snapshot()
+        ctx.target.apply(Change(change.action, change.routes))
         registry.record_start(ctx.client, view.name, version, percent=percent,
                               actor=ctx.project.actor, reason=reason)
         typer.echo(f"A/B test running: v{version} gets {percent}%, v{production} the rest")
@@ -355,6 +373,9 @@ def _handled() -> Iterator[None]:
         fail(str(exc), EXIT_REFUSED)
     except (PlanError, PromotionRefused, LockTimeout) as exc:
         fail(f"refused: {exc}", EXIT_REFUSED)
+    except SmokeFailed as exc:
+        fail(f"refused: the challenger failed its smoke test and got no traffic: {exc}",
+             EXIT_REFUSED)
     except MlflowException as exc:
         fail(f"registry error: {exc.message}", EXIT_ERROR)
     except GoogleAPICallError as exc:
