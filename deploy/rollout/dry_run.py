@@ -101,7 +101,7 @@ def cloud_plan(settings: CloudRunSettings, *, revision: str | None, version: str
     revisions = (*((Revision(revision, version),) if revision else ()), Revision(PREVIOUS, None))
     snapshot = Snapshot(settings.service, (Route(PREVIOUS, 100, naming.PRODUCTION_TAG),),
                         revisions)
-    suffix = f"v{version}-<time>"
+    suffix = f"v{version}-ab<yymmddhhmmss>"  # CloudRunTarget.new_revision_name's
 
     def commands(change: Change) -> list[str]:
         lines = []

@@ -92,19 +92,53 @@ def test_dry_run_prints_each_step_as_cloud_build_runs_it() -> None:
         "-t ${IMAGE}:feature-ab-rollout",  # ab deploys the image tagged for a model version
         "-t ${IMAGE}:latest .",
         "docker push --all-tags ${IMAGE}",
-        "flags+=(--no-traffic --tag=challenger)",
+        "tag=challenger",
+        'if [ "all" = all ]; then tag=candidate; fi',
+        "flags+=(--no-traffic --tag=${tag})",
         "gcloud run deploy ticket-urgency-api --project=ml-model-480910 --region=asia-south1",
         '--revision-suffix="v${version}-${GIT_SHA:0:7}"',
         "--startup-probe=httpGet.path=/ready",
-        '--to-revisions="${revision}=100"',
-        '--set-tags="production=${revision}"',
+        "ROLLOUT_API_KEY_SECRET='' .venv/bin/python -m deploy.rollout",
+        '--target cloudrun --version "$(cat /workspace/model_version)"',
+        '--revision "${revision}";;',
         'case "all" in all|none) exit 0;; esac',
-        "registry-tools ab start --target cloudrun --percent all",  # not reached for all
+        "--target cloudrun --percent all",  # ab start, not reached for all
         '"gs://ml-model-bucket-22/deployments/ticket-urgency-api/${revision}.json"',
     ]:
         assert expected in out, expected
     steps = re.findall(r"^# step \d+/\d+ (\S+)", out, re.MULTILINE)
-    assert steps == ["test", "bake", "build", "push", "deploy", "traffic", "ab-start", "record"]
+    assert steps == ["test", "bake", "build", "push", "deploy", "rollout", "ab-start", "record"]
+
+
+def test_dry_run_then_prints_the_rollout_plan_with_its_watch_and_rollback() -> None:
+    out = deploy("--dry-run").stdout
+    plan = out[out.index("# rollout plan of step rollout"):]
+    service = "gcloud run services update-traffic ticket-urgency-api --project=ml-model-480910 " \
+              "--region=asia-south1"
+    ordered = [
+        "tag candidate: PREVIOUS 100% [production], CANDIDATE (vN) 0% [candidate]",
+        "smoke test of https://candidate---ticket-urgency-api-<hash>.a.run.app",
+        "GET https://candidate---ticket-urgency-api-<hash>.a.run.app/ready -> 200",
+        "model_version N",
+        "/predict (one ticket) -> 200",
+        f"{service} --to-revisions=PREVIOUS=90,CANDIDATE=10 "
+        "--set-tags=production=PREVIOUS,candidate=CANDIDATE",
+        'watch 300 s: ListTimeSeries projects/ml-model-480910 filter=\'metric.type = '
+        '"run.googleapis.com/request_count"',
+        "REDUCE_PERCENTILE_99",
+        "--to-revisions=PREVIOUS=50,CANDIDATE=50",
+        "--to-revisions=CANDIDATE=100 --set-tags=production=CANDIDATE",
+        "on a breach, the rollback:",
+        f"{service} --to-revisions=PREVIOUS=100 --set-tags=production=PREVIOUS",
+    ]
+    position = 0
+    for line in ordered:  # each after the one before
+        position = plan.index(line, position) + len(line)
+
+
+def test_an_ab_deploy_prints_no_rollout_plan() -> None:
+    out = deploy("--dry-run", "--model-alias", "challenger", "--traffic", "20").stdout
+    assert "# rollout plan" not in out
 
 
 def test_the_revision_suffix_cloud_build_uses_is_read_back_as_the_model_version() -> None:
