@@ -1,8 +1,8 @@
 """A local fake of the Cloud Run Admin API v2 (REST): just the calls `ab` makes.
 
 GetService, UpdateService (returns a long-running Operation, not yet done), GetOperation (done,
-with the updated Service) and ListRevisions, on loopback. Served, its tag URLs are its own
-(`/tagged/<tag>`), where each tagged revision answers the smoke test's `/ready`, `/metadata` (the
+with the updated Service) and ListRevisions, on loopback. Served, its service and tag URLs are
+its own (`/service`, `/tagged/<tag>`), where the revision they reach answers the smoke test's `/ready`, `/metadata` (the
 version its name carries) and `/predict` (500 for the model versions in `broken`). It applies an update the way Cloud Run
 does: a template with a new revision name creates that revision; traffic must add up to 100 and
 name existing revisions; tags are unique; a stale `etag` is refused with ABORTED. Every update
@@ -31,7 +31,7 @@ from deploy.cloudrun.naming import version_of
 BY_REVISION = run_v2.TrafficTargetAllocationType.TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION
 SERVICE = re.compile(r"^/v2/(projects/[^/]+/locations/[^/]+/services/[^/:]+)$")
 REVISIONS = re.compile(r"^/v2/(projects/[^/]+/locations/[^/]+/services/[^/]+)/revisions$")
-TAGGED = re.compile(r"^/tagged/([a-z0-9-]+)/(ready|metadata|predict)$")
+TAGGED = re.compile(r"^/(?:tagged/([a-z0-9-]+)|service)/(ready|metadata|predict)$")
 OPERATION = re.compile(r"^/v2/(projects/[^/]+/locations/[^/]+/operations/[^/]+)$")
 
 
@@ -62,7 +62,8 @@ class FakeCloudRun:
              image: str = "img:old") -> None:
         """A service with `revisions` (oldest first) and traffic `(revision, percent, tag)`."""
         service = run_v2.Service(
-            name=name, uri=f"https://{_short(name)}-abc-el.a.run.app",
+            name=name, uri=f"{self.base_url}/service" if self.base_url
+            else f"https://{_short(name)}-abc-el.a.run.app",
             template=run_v2.RevisionTemplate(
                 revision=revisions[-1], service_account="runtime@example.iam.gserviceaccount.com",
                 labels={"model-version": revisions[-1].split("-v")[-1].split("-")[0],
@@ -120,11 +121,11 @@ class FakeCloudRun:
             return f"https://{tag}---{host}-abc-el.a.run.app"
         return f"{self.base_url}/tagged/{tag}"
 
-    def tagged(self, tag: str) -> tuple[str, str]:
-        """(service, revision) of the revision carrying `tag`."""
+    def reached(self, tag: str | None) -> tuple[str, str]:
+        """(service, revision) of the revision carrying `tag` (None: the one with most traffic)."""
         for name, service in self.services.items():
-            for target in service.traffic:
-                if target.tag == tag:
+            for target in sorted(service.traffic, key=lambda t: -t.percent):
+                if target.tag == tag or tag is None:
                     return _short(name), target.revision
         raise ApiError(HTTPStatus.NOT_FOUND, "NOT_FOUND", f"no revision is tagged {tag}")
 
@@ -179,7 +180,7 @@ class Handler(BaseHTTPRequestHandler):
         match = TAGGED.match(path)
         if match is None:
             raise ApiError(HTTPStatus.NOT_FOUND, "NOT_FOUND", f"no route {path}")
-        service, revision = self.fake.tagged(match.group(1))
+        service, revision = self.fake.reached(match.group(1))
         if match.group(2) == "ready":
             return {"status": "ready"}
         if match.group(2) == "metadata":
@@ -189,7 +190,7 @@ class Handler(BaseHTTPRequestHandler):
         return {"urgency_probability": 0.5, "urgent": False}
 
     def _get(self, path: str) -> object:
-        if TAGGED.match(path):
+        if TAGGED.match(path):  # a revision's own URL
             return self._revision(path)
         if match := SERVICE.match(path):
             return json.loads(run_v2.Service.to_json(self.fake.get_service(match.group(1))))
