@@ -10,7 +10,8 @@ printed command is the whole truth. `--dry-run` prints that `gcloud builds submi
 every step of cloudbuild.yaml with the substitutions applied exactly as Cloud Build applies them
 (`$$` is a literal `$`; `$_NAME`/`${_NAME}` are substitutions; `$BUILD_ID` and friends are filled
 in by Cloud Build), then, for `--traffic all`, the rollout plan of the `rollout` step
-(`deploy.rollout`: smoke test, watched traffic steps, rollback). Git commit and branch default to the checkout's (`git rev-parse`).
+(`deploy.rollout`: smoke test, watched traffic steps, rollback). Git commit and branch default
+to the checkout's (`git rev-parse`).
 """
 
 from __future__ import annotations

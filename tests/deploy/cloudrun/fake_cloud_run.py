@@ -1,12 +1,13 @@
-"""A local fake of the Cloud Run Admin API v2 (REST): just the calls `ab` makes.
+"""A local fake of the Cloud Run Admin API v2 (REST): just the calls `ab` and rollouts make.
 
 GetService, UpdateService (returns a long-running Operation, not yet done), GetOperation (done,
 with the updated Service) and ListRevisions, on loopback. Served, its service and tag URLs are
-its own (`/service`, `/tagged/<tag>`), where the revision they reach answers the smoke test's `/ready`, `/metadata` (the
-version its name carries) and `/predict` (500 for the model versions in `broken`). It applies an update the way Cloud Run
-does: a template with a new revision name creates that revision; traffic must add up to 100 and
-name existing revisions; tags are unique; a stale `etag` is refused with ABORTED. Every update
-body is kept (`updates`) so tests assert exactly what the real client sent.
+its own (`/service`, `/tagged/<tag>`), where the revision they reach answers the smoke test's
+`/ready`, `/metadata` (the version its name carries) and `/predict` (500 for the model versions
+in `broken`). It applies an update the way Cloud Run does: a template with a new revision name
+creates that revision; traffic must add up to 100 and name existing revisions; tags are unique; a
+stale `etag` is refused with ABORTED. Every update body is kept (`updates`) so tests assert
+exactly what the real client sent.
 """
 
 from __future__ import annotations
