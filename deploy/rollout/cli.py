@@ -30,18 +30,18 @@ from deploy.rollout.dry_run import PlannedObserver, PlannedSmoke, PlannedTarget,
 from deploy.rollout.observers import AccessLogObserver, Observer
 from deploy.rollout.plan import back_to
 from deploy.rollout.settings import RolloutSettings
-from deploy.rollout.smoke import SmokeFailed, SmokeTest
+from deploy.rollout.smoke import SmokeFailed, SmokeTest, google_id_token
 from deploy.targets import Target
 from registry_tools.ab.plan import PlanError, format_routes, serving_revision
 from registry_tools.ab.settings import AbSettings, TargetKind
 
 HELP = "\n\n".join(" ".join(paragraph.split()) for paragraph in (__doc__ or "").split("\n\n"))
-app = typer.Typer(help=HELP, add_completion=False)
+app = typer.Typer(add_completion=False)
 
 EXIT_ERROR, EXIT_USAGE, EXIT_REFUSED, EXIT_ROLLED_BACK = 1, 2, 3, 4
 
 
-@app.command()
+@app.command(help=HELP)
 def rollout(
     version: Annotated[str, typer.Option(help="registry version the candidate serves")],
     revision: Annotated[str | None, typer.Option(
@@ -66,7 +66,7 @@ def rollout(
             print_plan(plan, kind, settings, cloud, image=image)
             return
         chosen, observer = _target(kind, cloud, image)
-        smoke = smoke_test(settings, cloud)
+        smoke = smoke_test(settings, cloud, kind)
         runner.run(plan, chosen, observer, smoke, echo=typer.echo)
 
 
@@ -74,7 +74,7 @@ def print_plan(plan: runner.Rollout, kind: TargetKind, settings: RolloutSettings
                cloud: CloudRunSettings, *, image: str | None = None) -> None:
     """The whole rollout as it would run on `kind`, with the rollback a breach would apply;
     nothing is called (the local target's state file is read)."""
-    smoke = PlannedSmoke(smoke_test(settings, cloud, dry_run=True))
+    smoke = PlannedSmoke(smoke_test(settings, cloud, kind, dry_run=True))
     planned: PlannedTarget
     observer: Observer
     if kind is TargetKind.CLOUDRUN:
@@ -97,16 +97,19 @@ def print_plan(plan: runner.Rollout, kind: TargetKind, settings: RolloutSettings
     planned.apply(back_to(serving_revision(planned.snapshot())))
 
 
-def smoke_test(settings: RolloutSettings, cloud: CloudRunSettings, *,
+def smoke_test(settings: RolloutSettings, cloud: CloudRunSettings, kind: TargetKind, *,
                dry_run: bool = False) -> SmokeTest:
-    """The smoke test with its API key and timeout (also `registry-tools ab start`'s); a dry
-    run's key is `***` when one is configured, and no secret is read."""
+    """The smoke test with its API key, timeout and, on Cloud Run, ID tokens (also
+    `registry-tools ab start`'s); a dry run's key is `***` when one is configured, and no secret
+    is read."""
     if dry_run:
         configured = settings.api_key is not None or settings.api_key_secret is not None
         key = "***" if configured else None
     else:
         key = api_key(settings, cloud)
-    return SmokeTest(api_key=key, timeout=settings.smoke_timeout_seconds)
+    tokens = kind is TargetKind.CLOUDRUN and settings.smoke_id_token
+    return SmokeTest(api_key=key, timeout=settings.smoke_timeout_seconds,
+                     identity_token=google_id_token if tokens else None)
 
 
 def api_key(settings: RolloutSettings, cloud: CloudRunSettings) -> str | None:

@@ -33,7 +33,7 @@ class PlannedTarget:
                  new_revision_name: Callable[[str], str], echo: Callable[[str], None]) -> None:
         self._snapshot = snapshot
         self._description = description
-        self.commands = commands
+        self._commands = commands
         self._endpoint = endpoint
         self._new_revision_name = new_revision_name
         self._echo = echo
@@ -53,7 +53,7 @@ class PlannedTarget:
 
     def apply(self, change: Change) -> None:
         """Print the commands that would make the change."""
-        for line in self.commands(change):
+        for line in self._commands(change):
             self._echo(f"  $ {line}")
 
     def urls(self) -> dict[str, str]:

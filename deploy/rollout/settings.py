@@ -11,8 +11,10 @@
 - `ROLLOUT_MIN_REQUESTS` (`20`): fewer requests than this in a window are not judged (too few to
   tell), the step is then passed with a warning
 - `ROLLOUT_SMOKE_TIMEOUT_SECONDS` (`30`): timeout of each smoke-test request
-- `ROLLOUT_API_KEY` (unset): the key the smoke test's `/predict` sends when the service has
-  `API_KEYS`
+- `ROLLOUT_SMOKE_ID_TOKEN` (`true`): on Cloud Run, send a Google ID token with the smoke test
+  (the service is private, IAM); `false` for a service that allows unauthenticated calls
+- `ROLLOUT_API_KEY` (unset): the key the smoke test's `/predict` sends (`X-API-Key`) when the
+  service has `API_KEYS`
 - `ROLLOUT_API_KEY_SECRET` (unset): instead, a Secret Manager secret `NAME:VERSION` holding the
   service's `API_KEYS` (the first key is used); read in `CLOUD_RUN_PROJECT`
 """
@@ -43,6 +45,7 @@ class RolloutSettings(PlatformSettings):
     max_p99_ms: float = Field(default=2000.0, gt=0)
     min_requests: int = Field(default=20, ge=1)
     smoke_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    smoke_id_token: bool = True
     api_key: SecretStr | None = None
     api_key_secret: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]+:[A-Za-z0-9]+$")
 

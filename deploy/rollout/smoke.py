@@ -2,19 +2,22 @@
 
 Three requests, in order, each of which must answer as said: `GET /ready` 200; `GET /metadata`
 200 naming the expected model version; `POST /predict` of one ticket (with the API key when one
-is set) 200 with an urgency probability between 0 and 1. The first one that does not stops the
-test with `SmokeFailed` saying which request answered what.
+is set, in `X-API-Key`) 200 with an urgency probability between 0 and 1. The first one that does
+not stops the test with `SmokeFailed` saying which request answered what. A private Cloud Run
+service (IAM) also needs a Google ID token for the URL called: `identity_token` makes one, and it
+travels in `Authorization`, which is why the API key does not.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import requests
 
 from deploy.targets import Endpoint
+from serving.auth import API_KEY_HEADER
 
 SMOKE_TICKET: Mapping[str, str] = {
     "ticket_id": "rollout-smoke-test", "title": "Cannot log in to the billing portal",
@@ -32,11 +35,14 @@ class SmokeTest:
 
     api_key: str | None
     timeout: float
+    identity_token: Callable[[str], str] | None = None  # audience URL -> Google ID token
 
     def plan(self, endpoint: Endpoint, version: str) -> list[str]:
         """The requests and what each must answer, one line each (nothing is sent)."""
         headers = "".join(f" -H '{name}: {value}'" for name, value in endpoint.headers.items())
-        key = " -H 'Authorization: Bearer ***'" if self.api_key else ""
+        if self.identity_token is not None:
+            headers += f" -H 'Authorization: Bearer <ID token for {endpoint.url}>'"
+        key = f" -H '{API_KEY_HEADER}: ***'" if self.api_key else ""
         return [f"GET {endpoint.url}/ready{headers} -> 200",
                 f"GET {endpoint.url}/metadata{headers} -> 200, model_version {version}",
                 f"POST {endpoint.url}/predict{headers}{key} (one ticket) -> 200 with "
@@ -63,8 +69,10 @@ class SmokeTest:
               body: dict[str, Any] | None = None) -> dict[str, Any]:
         """One request; its JSON body when it answers 200, else SmokeFailed."""
         headers = dict(endpoint.headers)
+        if self.identity_token is not None:
+            headers["Authorization"] = f"Bearer {self._token(endpoint.url)}"
         if self.api_key and body is not None:
-            headers["Authorization"] = f"Bearer {self.api_key}"
+            headers[API_KEY_HEADER] = self.api_key
         url = f"{endpoint.url.rstrip('/')}{path}"
         try:
             response = requests.request(method, url, json=body, headers=headers,
@@ -81,3 +89,22 @@ class SmokeTest:
         if not isinstance(document, dict):
             raise SmokeFailed(f"{method} {url} answered 200 with {type(document).__name__}")
         return document
+
+    def _token(self, audience: str) -> str:
+        """An ID token for `audience`; SmokeFailed saying why when none can be had."""
+        assert self.identity_token is not None
+        try:
+            return self.identity_token(audience)
+        except Exception as exc:  # google-auth's errors differ by credential type
+            raise SmokeFailed(f"no Google ID token for {audience} ({exc}); a service that "
+                              "allows unauthenticated calls needs none: "
+                              "ROLLOUT_SMOKE_ID_TOKEN=false") from None
+
+
+def google_id_token(audience: str) -> str:
+    """A Google-signed ID token for `audience` from Application Default Credentials (a service
+    account: Cloud Build's, the deploy workflow's, or one impersonated)."""
+    import google.auth.transport.requests
+    from google.oauth2 import id_token
+
+    return str(id_token.fetch_id_token(google.auth.transport.requests.Request(), audience))

@@ -131,7 +131,8 @@ def start(
         production_route, challenger_route = change.routes
         staged = tag_only(production_route.revision, challenger_route.revision, CHALLENGER_TAG,
                           change.deploy)
-        smoke = smoke_test(RolloutSettings.load(), ctx.cloud, dry_run=dry_run)
+        kind = TargetKind.LOCAL if isinstance(ctx.target, LocalTarget) else TargetKind.CLOUDRUN
+        smoke = smoke_test(RolloutSettings.load(), ctx.cloud, kind, dry_run=dry_run)
         typer.echo(f"  first: {challenger_route.revision} with no traffic, then its smoke test:")
         if dry_run:
             for line in smoke.plan(Endpoint(f"<{CHALLENGER_TAG} tag URL>"), version):

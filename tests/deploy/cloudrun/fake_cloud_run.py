@@ -54,6 +54,7 @@ class FakeCloudRun:
         self.updates: list[run_v2.Service] = []
         self.requests: list[str] = []
         self.broken: set[str] = set()
+        self.authorizations: list[str] = []  # the Authorization header of each call to a URL
         self.base_url: str | None = None
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
@@ -181,6 +182,7 @@ class Handler(BaseHTTPRequestHandler):
         match = TAGGED.match(path)
         if match is None:
             raise ApiError(HTTPStatus.NOT_FOUND, "NOT_FOUND", f"no route {path}")
+        self.fake.authorizations.append(self.headers.get("Authorization", ""))
         service, revision = self.fake.reached(match.group(1))
         if match.group(2) == "ready":
             return {"status": "ready"}

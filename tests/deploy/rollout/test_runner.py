@@ -62,8 +62,9 @@ def traffic(fake: FakeCloudRun) -> list[list[tuple[str, int, str]]]:
 
 def roll(observer: Scripted, lines: list[str], plan: runner.Rollout = PLAN) -> str:
     target = CloudRunTarget(CloudRunSettings.load())
-    return runner.run(plan, target, observer, SmokeTest(api_key=None, timeout=10),
-                      echo=lines.append, wait=lambda _seconds: None)
+    smoke = SmokeTest(api_key="k" * 20, timeout=10, identity_token=lambda url: f"id-for-{url}")
+    return runner.run(plan, target, observer, smoke, echo=lines.append,
+                      wait=lambda _seconds: None)
 
 
 def test_a_healthy_candidate_goes_to_100_percent_step_by_step(deployed: FakeCloudRun) -> None:
@@ -76,6 +77,8 @@ def test_a_healthy_candidate_goes_to_100_percent_step_by_step(deployed: FakeClou
         [(V1, 50, "production"), (V2, 50, "candidate")],
         [(V2, 100, "production")]]
     assert [revision for revision, _ in observer.windows] == [V2, V2, V2]
+    tag_url = f"{deployed.base_url}/tagged/candidate"  # each smoke call carries an ID token
+    assert deployed.authorizations == [f"Bearer id-for-{tag_url}"] * 3
     assert sum(1 for line in lines if "watch: 200 requests, 0 5xx" in line) == 3
     assert lines[-1] == f"done: {V2} (model v2) serves all traffic [production]"
 

@@ -39,5 +39,5 @@ def test_the_plan_shows_headers_and_hides_the_key() -> None:
     lines = SmokeTest(api_key="a-long-secret-key", timeout=5).plan(
         Endpoint("http://127.0.0.1:8090", {"X-AB-Tag": "candidate"}), "2")
     assert lines[0] == "GET http://127.0.0.1:8090/ready -H 'X-AB-Tag: candidate' -> 200"
-    assert "-H 'Authorization: Bearer ***'" in lines[2]
+    assert "-H 'X-API-Key: ***'" in lines[2]
     assert "a-long-secret-key" not in "".join(lines)
