@@ -18,6 +18,7 @@ from typing import Annotated
 
 import typer
 from google.api_core.exceptions import GoogleAPICallError
+from google.auth.exceptions import GoogleAuthError
 
 from contracts.cli import fail, run_cli
 from contracts.settings import ModelSettings, SettingsError
@@ -26,11 +27,12 @@ from deploy.local.ab.nginx import NginxError
 from deploy.local.ab.target import LocalTarget
 from deploy.local.processes import StackError
 from deploy.rollout import runner
+from deploy.rollout.credentials import smoke_test
 from deploy.rollout.dry_run import PlannedObserver, PlannedSmoke, PlannedTarget, cloud_plan
 from deploy.rollout.observers import AccessLogObserver, Observer
 from deploy.rollout.plan import back_to
 from deploy.rollout.settings import RolloutSettings
-from deploy.rollout.smoke import SmokeFailed, SmokeTest, google_id_token
+from deploy.rollout.smoke import SmokeFailed
 from deploy.targets import Target
 from registry_tools.ab.plan import PlanError, format_routes, serving_revision
 from registry_tools.ab.settings import AbSettings, TargetKind
@@ -97,36 +99,6 @@ def print_plan(plan: runner.Rollout, kind: TargetKind, settings: RolloutSettings
     planned.apply(back_to(serving_revision(planned.snapshot())))
 
 
-def smoke_test(settings: RolloutSettings, cloud: CloudRunSettings, kind: TargetKind, *,
-               dry_run: bool = False) -> SmokeTest:
-    """The smoke test with its API key, timeout and, on Cloud Run, ID tokens (also
-    `registry-tools ab start`'s); a dry run's key is `***` when one is configured, and no secret
-    is read."""
-    if dry_run:
-        configured = settings.api_key is not None or settings.api_key_secret is not None
-        key = "***" if configured else None
-    else:
-        key = api_key(settings, cloud)
-    tokens = kind is TargetKind.CLOUDRUN and settings.smoke_id_token
-    return SmokeTest(api_key=key, timeout=settings.smoke_timeout_seconds,
-                     identity_token=google_id_token if tokens else None)
-
-
-def api_key(settings: RolloutSettings, cloud: CloudRunSettings) -> str | None:
-    """The smoke test's API key: `ROLLOUT_API_KEY`, else the first of the service's `API_KEYS`
-    in Secret Manager (`ROLLOUT_API_KEY_SECRET`), else none."""
-    if settings.api_key is not None:
-        return settings.api_key.get_secret_value()
-    if settings.api_key_secret is None:
-        return None
-    from google.cloud import secretmanager_v1
-
-    name, version = settings.api_key_secret.split(":")
-    secret = secretmanager_v1.SecretManagerServiceClient().access_secret_version(
-        name=f"projects/{cloud.project}/secrets/{name}/versions/{version}")
-    return secret.payload.data.decode("utf-8").split(",")[0].strip() or None
-
-
 def _target(kind: TargetKind, cloud: CloudRunSettings,
             image: str | None) -> tuple[Target, Observer]:
     """The target and the observer that watches it."""
@@ -162,6 +134,8 @@ def handled() -> Iterator[None]:
         fail(f"rolled back: {exc}", EXIT_ROLLED_BACK)
     except GoogleAPICallError as exc:
         fail(f"Google Cloud API error: {exc.code} {exc.message}", EXIT_ERROR)
+    except GoogleAuthError as exc:
+        fail(f"Google credentials: {exc}", EXIT_ERROR)
     except (StackError, NginxError) as exc:
         fail(str(exc), EXIT_ERROR)
 

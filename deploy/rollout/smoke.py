@@ -100,11 +100,3 @@ class SmokeTest:
                               "allows unauthenticated calls needs none: "
                               "ROLLOUT_SMOKE_ID_TOKEN=false") from None
 
-
-def google_id_token(audience: str) -> str:
-    """A Google-signed ID token for `audience` from Application Default Credentials (a service
-    account: Cloud Build's, the deploy workflow's, or one impersonated)."""
-    import google.auth.transport.requests
-    from google.oauth2 import id_token
-
-    return str(id_token.fetch_id_token(google.auth.transport.requests.Request(), audience))

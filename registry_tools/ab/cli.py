@@ -3,7 +3,8 @@
 Targets: `local` (default; a rehearsal on this machine: `ab up` first) or `cloudrun` (the
 `CLOUD_RUN_*` service, through traffic tags). Every change prints its plan; `--dry-run` prints it
 and stops. Exit codes: 0 done; 1 registry, Cloud Run or process error; 2 bad arguments or
-settings; 3 refused (the plan or the gate says no, or an input such as the prediction logs or the
+settings; 3 refused (the plan or the gate says no, a challenger failed the smoke test `start`
+runs on its tag URL before it gets traffic, or an input such as the prediction logs or the
 feedback file cannot be used; the message says why and what to do). A feedback file is judged by
 the same rules, with the same exit code, as `monitor` judges it.
 """
@@ -29,7 +30,7 @@ from deploy.cloudrun.settings import CloudRunSettings
 from deploy.local.ab.nginx import NginxError
 from deploy.local.ab.target import LocalTarget
 from deploy.local.processes import StackError
-from deploy.rollout.cli import smoke_test
+from deploy.rollout.credentials import smoke_test
 from deploy.rollout.plan import tag_only
 from deploy.rollout.settings import RolloutSettings
 from deploy.rollout.smoke import SmokeFailed
@@ -139,7 +140,6 @@ def start(
                 typer.echo(f"    {line}")
             return
         ctx.target.apply(staged)
-        ctx.target.snapshot()
         for line in smoke.run(ctx.target.endpoint(CHALLENGER_TAG), version):
             typer.echo(f"    {line}")
         ctx.target.snapshot()
