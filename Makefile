@@ -290,7 +290,8 @@ REHEARSAL_ARGS ?=
 
 .PHONY: rollout-rehearsal rollout
 
-rollout-rehearsal: install system-deps ## make deploy's rollout on the local A/B stack: a healthy version to 100 %, a broken one rolled back (REHEARSAL_ARGS)
+rollout-rehearsal: install ## make deploy's rollout on the local A/B stack: a healthy version to 100 %, a broken one rolled back (REHEARSAL_ARGS)
+	@$(MAKE) --no-print-directory system-deps SYSTEM_TOOLS=nginx
 	$(BIN)/python -m deploy.local.rollout_rehearsal $(REHEARSAL_ARGS)
 
 rollout: install ## roll MODEL_VERSION out in watched steps (AB_TARGET=local|cloudrun; ROLLOUT_*; DRY_RUN=1 prints)

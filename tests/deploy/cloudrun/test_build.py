@@ -118,7 +118,8 @@ def test_dry_run_then_prints_the_rollout_plan_with_its_watch_and_rollback() -> N
     ordered = [
         "tag candidate: PREVIOUS 100% [production], CANDIDATE (vN) 0% [candidate]",
         "smoke test of https://candidate---ticket-urgency-api-<hash>.a.run.app",
-        "GET https://candidate---ticket-urgency-api-<hash>.a.run.app/ready -> 200",
+        "GET https://candidate---ticket-urgency-api-<hash>.a.run.app/ready -H 'Authorization: "
+        "Bearer <ID token for https://candidate---ticket-urgency-api-<hash>.a.run.app>' -> 200",
         "model_version N",
         "/predict (one ticket) -> 200",
         f"{service} --to-revisions=PREVIOUS=90,CANDIDATE=10 "
