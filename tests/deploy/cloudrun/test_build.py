@@ -121,7 +121,7 @@ def test_dry_run_then_prints_the_rollout_plan_with_its_watch_and_rollback() -> N
         "GET https://candidate---ticket-urgency-api-<hash>.a.run.app/ready -H 'Authorization: "
         "Bearer <ID token for https://candidate---ticket-urgency-api-<hash>.a.run.app>' -> 200",
         "model_version N",
-        "/predict (one ticket) -> 200",
+        "/predict -H", "(one ticket) -> 200 with urgency_probability",
         f"{service} --to-revisions=PREVIOUS=90,CANDIDATE=10 "
         "--set-tags=production=PREVIOUS,candidate=CANDIDATE",
         'watch 300 s: ListTimeSeries projects/ml-model-480910 filter=\'metric.type = '
