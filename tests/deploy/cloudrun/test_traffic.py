@@ -107,8 +107,10 @@ def test_dry_run_prints_the_plan_and_sends_nothing(
     assert result.exit_code == 0, result.output
     assert f"traffic after:  {V1} (v1) 80% [production], {V2} (v2) 20% [challenger]" in \
         result.output
+    assert f"first: {V2} with no traffic, then its smoke test:" in result.output
+    assert "GET <challenger tag URL>/metadata -> 200, model_version 2" in result.output
     assert fake_cloud_run.updates == []
-    assert not any(r.startswith("PATCH") for r in fake_cloud_run.requests)
+    assert not any(r.startswith("PATCH") or "/tagged/" in r for r in fake_cloud_run.requests)
     assert "ab.started_at" not in registry.tags("2")
 
 
