@@ -256,14 +256,18 @@ REASON ?=
 # make deploy's stdout is the build's (with DRY_RUN=1 exactly what deploy.cloudrun.build prints);
 # its telemetry step reports on stderr.
 deploy: install ## deploy-telemetry, then build, push, deploy MODEL_ALIAS/MODEL_VERSION with TRAFFIC via Cloud Build (DRY_RUN=1 prints)
-	$(BIN)/python -m deploy.cloudrun.telemetry $(if $(filter 1 yes true,$(DRY_RUN)),--dry-run) >&2
+	$(BIN)/python -m deploy.cloudrun.infra --only telemetry $(if $(filter 1 yes true,$(DRY_RUN)),--dry-run) >&2
 	$(BIN)/python -m deploy.cloudrun.build --traffic $(TRAFFIC) \
 	  $(if $(MODEL_VERSION),--model-version $(MODEL_VERSION),--model-alias $(MODEL_ALIAS)) \
 	  $(if $(GIT_SHA),--git-sha $(GIT_SHA)) $(if $(BRANCH),--branch $(BRANCH)) \
 	  $(if $(filter 1 yes true,$(DRY_RUN)),--dry-run)
 
-deploy-telemetry: install ## prediction records to BigQuery, log-based metrics, alert policies, dashboard: create what is missing, update what differs (DRY_RUN=1 prints every command)
-	$(BIN)/python -m deploy.cloudrun.telemetry $(if $(filter 1 yes true,$(DRY_RUN)),--dry-run)
+deploy-telemetry: install ## prediction records to BigQuery, log-based metrics, descriptors, alert policies, dashboard: create what is missing, update what differs (DRY_RUN=1 prints every request)
+	$(BIN)/python -m deploy.cloudrun.infra --only telemetry $(if $(filter 1 yes true,$(DRY_RUN)),--dry-run)
+
+.PHONY: deploy-infra
+deploy-infra: install ## telemetry and the MLflow tracking server (Cloud Run + Cloud SQL + bucket + secrets, IAM-only) as code (DRY_RUN=1 prints every request)
+	$(BIN)/python -m deploy.cloudrun.infra $(if $(filter 1 yes true,$(DRY_RUN)),--dry-run)
 
 ab-local-up: install ## A/B rehearsal: @production behind nginx on 127.0.0.1:8090 (AB_PROXY_PORT)
 	registry-tools ab up
@@ -317,8 +321,9 @@ batch-predict: install ## score INPUT (CSV/Parquet, path or gs://) with MODEL_UR
 bench-batch: install ## batch rows/s vs the bare pipeline, RSS at 100k vs ROWS, Spark local[2] (~5 min)
 	ROWS=$(ROWS) $(BIN)/python bench/batch_speed.py
 
-deploy-batch: install ## build the batch image and apply the Cloud Run Job (DRY_RUN=1 prints every command)
-	$(BIN)/python -m deploy.cloudrun.batch_job $(if $(filter 1 yes true,$(DRY_RUN)),--dry-run)
+deploy-batch: install ## build the batch image (tagged GIT_SHA, default HEAD) and apply the Cloud Run Job by digest (DRY_RUN=1 prints every command)
+	$(BIN)/python -m deploy.cloudrun.batch_job $(if $(GIT_SHA),--git-sha $(GIT_SHA)) \
+	  $(if $(filter 1 yes true,$(DRY_RUN)),--dry-run)
 
 lock: ## re-resolve requirements.lock from pyproject.toml in a scratch venv
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv

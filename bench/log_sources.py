@@ -29,6 +29,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # the tests' sink and BigQuery emulator helpers
 DAY = datetime(2026, 12, 2, tzinfo=UTC)
 INSERT_BATCH = 10_000
 BUCKET = "bench-sink"
@@ -51,13 +52,14 @@ print(json.dumps({"rows": len(window.records), "seconds": seconds,
 
 def records(rows: int) -> Iterator[dict[str, object]]:
     """`rows` prediction records spread evenly over DAY, with ticket-like texts."""
+    from contracts.cloud_logging import log_time
     from contracts.prediction_log import prediction_record
 
     rnd = random.Random(0)
     for i in range(rows):
         at = DAY + timedelta(seconds=86_400 * i / rows)
         yield prediction_record(
-            timestamp=at.isoformat(timespec="milliseconds"), request_id=f"{i:032x}",
+            time=log_time(at), request_id=f"{i:032x}",
             ticket_id=f"T-{i}", model_name="ticket_urgency", model_version="3",
             variant="production", endpoint="/predict",
             features={"title": " ".join(rnd.choices(WORDS, k=6)),
@@ -69,14 +71,16 @@ def records(rows: int) -> Iterator[dict[str, object]]:
 
 
 def log_entry(record: dict[str, object], number: int) -> dict[str, object]:
-    """The sink export's JSON of the stdout entry holding `record` (LogEntry's JSON mapping)."""
-    at = datetime.fromisoformat(str(record["timestamp"])) + timedelta(milliseconds=3)
-    stamp = at.isoformat().replace("+00:00", "Z")
-    return {"insertId": f"{number:016x}", "jsonPayload": record,
+    """The sink export's JSON of the stdout entry holding `record` (LogEntry's JSON mapping):
+    its time, severity and labels lifted into the entry, as Cloud Logging does."""
+    from tests.mlflow_project.monitoring.sources.sink import lift
+
+    fields, payload = lift(record)
+    return {"insertId": f"{number:016x}", "jsonPayload": payload,
             "resource": {"type": "cloud_run_revision",
                          "labels": {"service_name": "ticket-urgency-api",
                                     "revision_name": "ticket-urgency-api-v3-abc1234"}},
-            "timestamp": stamp, "receiveTimestamp": stamp,
+            **fields, "receiveTimestamp": fields["timestamp"],
             "logName": "projects/bench/logs/run.googleapis.com%2Fstdout"}
 
 
@@ -85,7 +89,7 @@ def write_sources(rows: int, folder: Path) -> tuple[Path, Path]:
     jsonl, export = folder / "jsonl", folder / "export"
     handles: dict[int, tuple[object, object]] = {}
     for number, record in enumerate(records(rows)):
-        hour = datetime.fromisoformat(str(record["timestamp"])).hour
+        hour = datetime.fromisoformat(str(record["time"])).hour
         if hour not in handles:
             name = f"{LOG_FOLDER}/{DAY:%Y/%m/%d}/{hour:02d}:00:00_{hour:02d}:59:59_S0.json"
             (export / name).parent.mkdir(parents=True, exist_ok=True)
@@ -133,7 +137,6 @@ def upload(export: Path, host: str) -> None:
 @contextmanager
 def bigquery_table(rows: int) -> Iterator[tuple[str, str]]:
     """bqemulator with the sink's table of `rows` records; yields (bq:// URI, endpoint)."""
-    sys.path.insert(0, str(REPO))
     from tests.bigquery_emulator import running_emulator, sink_table_schema
 
     with running_emulator() as emulator:
@@ -142,15 +145,15 @@ def bigquery_table(rows: int) -> Iterator[tuple[str, str]]:
         client = emulator.client()
         client.create_dataset("logs")
         table = bigquery.Table(f"{emulator.project}.logs.run_googleapis_com_stdout",
-                               schema=sink_table_schema())
+                               schema=sink_table_schema("current"))
         table.time_partitioning = bigquery.TimePartitioning(
             type_=bigquery.TimePartitioningType.DAY, field="timestamp")
         client.create_table(table)
         batch: list[dict[str, object]] = []
         for number, record in enumerate(records(rows)):
             entry = log_entry(record, number)
-            batch.append({"timestamp": entry["timestamp"], "insertId": entry["insertId"],
-                          "logName": entry["logName"], "jsonPayload": record})
+            batch.append({key: entry[key] for key in ("timestamp", "insertId", "logName",
+                                                      "severity", "labels", "jsonPayload")})
             if len(batch) == INSERT_BATCH:
                 _insert(client, table, batch)
         _insert(client, table, batch)

@@ -23,18 +23,22 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from contracts.cloud_logging import trace_fields
+from contracts.prediction_log import prediction_record
 from serving.prediction_log import PredictionLog
 
 RECORDS = 100_000
-RECORD = {"record_version": 1, "timestamp": "2026-11-27T12:15:47.854+00:00",
-          "request_id": "c4eb62283f914995a8ac1c3e4ea0f67d", "ticket_id": None,
-          "model_name": "ticket_urgency", "model_version": "1", "variant": "production",
-          "endpoint": "/predict",
-          "features": {"title": "Checkout down for all customers",
-                       "description": "Payments fail since 9:00, please escalate immediately.",
-                       "source": "phone", "customer_tier": "premium"},
-          "urgency_probability": 0.9575996827107996, "urgent": True,
-          "threshold": 0.9407328375292329, "latency_ms": 0.124}
+RECORD = prediction_record(
+    time="2026-11-27T12:15:47.854000Z", request_id="c4eb62283f914995a8ac1c3e4ea0f67d",
+    ticket_id=None, model_name="ticket_urgency", model_version="1", variant="production",
+    endpoint="/predict",
+    features={"title": "Checkout down for all customers",
+              "description": "Payments fail since 9:00, please escalate immediately.",
+              "source": "phone", "customer_tier": "premium"},
+    urgency_probability=0.9575996827107996, urgent=True, threshold=0.9407328375292329,
+    latency_ms=0.124,
+    trace=trace_fields("bench-project", "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7",
+                       True))
 
 
 class _JsonFormatter(logging.Formatter):

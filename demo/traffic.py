@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 import typer
 
+from contracts.cloud_logging import log_time
 from contracts.model_uri import default_model_uri
 from contracts.prediction_log import prediction_record
 from mlflow_project.model.scoring import TicketScorer
@@ -39,8 +40,7 @@ def log_records(tickets: pd.DataFrame, scorer: TicketScorer, *, model_name: str,
     ids = tickets["ticket_id"] if "ticket_id" in tickets.columns else [None] * len(tickets)
     return [
         prediction_record(
-            timestamp=(start + timedelta(seconds=float(offset))).astimezone(UTC)
-            .isoformat(timespec="milliseconds"),
+            time=log_time(start + timedelta(seconds=float(offset))),
             request_id=uuid.UUID(int=int(rng.integers(0, 2**63))).hex,
             ticket_id=None if pd.isna(ticket_id) else str(ticket_id),
             model_name=model_name, model_version=model_version, variant=variant,

@@ -2,7 +2,9 @@
 
 Exit codes: 0 done; 2 bad arguments; 3 the data was refused or could not be read;
 4 the run's parameters or setup cannot work (another experiment, an unfittable model);
-5 the tracking server or its stores failed (the run is marked failed, no alias moves).
+5 the tracking server or its stores failed (the run is marked failed, no alias moves);
+6 training finished but its completion point could not be written to Cloud Monitoring
+(`TU_CLOUD_METRICS_MODE=on`; `dry-run` prints the request instead).
 """
 
 from __future__ import annotations
@@ -27,12 +29,16 @@ from mlflow_project.tracking_store import use_tracking_store
 if TYPE_CHECKING:
     import pandas as pd
 
+    from mlflow_project.cloud_metrics.settings import CloudMetricsSettings
+    from mlflow_project.training.job import TrainingOutcome
+
 app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
 app.callback()(use_tracking_store)  # MLFLOW_TRACKING_URI unset: the project's store, said so
 
 EXIT_DATA_REFUSED = 3
 EXIT_CONFIGURATION = 4
 EXIT_TRACKING = 5
+EXIT_CLOUD_METRICS = 6
 
 
 @app.command()
@@ -89,13 +95,16 @@ def train(
     max_reject_share: Annotated[float, typer.Option(help="refuse above this share")]
     = _default("max_reject_share"),
 ) -> None:
-    """Validate, cross-validate, fit, evaluate, log, register and gate one model version."""
+    """Validate, cross-validate, fit, evaluate, log, register and gate one model version;
+    then report its completion to Cloud Monitoring when TU_CLOUD_METRICS_MODE says so."""
+    from mlflow_project.cloud_metrics.settings import CloudMetricsSettings
     from mlflow_project.settings import ProjectSettings
     from mlflow_project.training.config import TrainConfig
     from mlflow_project.training.job import train as run_training
 
     _quiet_training_logs()
     settings = ProjectSettings.load()
+    cloud = CloudMetricsSettings.load()
     try:
         config = TrainConfig(
             data=data, experiment_name=experiment_name, stages=stages, features=features, C=c,
@@ -106,16 +115,40 @@ def train(
         fail(f"invalid configuration: {option_errors(exc)}", 2)
     with _training_failures("training"):
         outcome = run_training(config, settings)
+    _print_training(outcome, settings.model_name)
+    _report_completion(outcome, settings.model_name, cloud)
+
+
+def _print_training(outcome: TrainingOutcome, model_name: str) -> None:
     if outcome.duplicate_of is not None:
         typer.echo(f"run {outcome.run_id}: same data, code and parameters as version "
                    f"{outcome.duplicate_of}; nothing new registered")
         return
     metrics = {k: round(v, 4) for k, v in outcome.metrics.items() if "." not in k}
-    typer.echo(f"run {outcome.run_id}: registered {settings.model_name} version "
+    typer.echo(f"run {outcome.run_id}: registered {model_name} version "
                f"{outcome.version}, threshold {outcome.threshold:.4f}, evaluation metrics "
                f"{metrics}")
     verdict = outcome.decision.summary if outcome.decision else "not judged"
     typer.echo(f"gate: {verdict}")
+
+
+def _report_completion(outcome: TrainingOutcome, model_name: str,
+                       cloud: CloudMetricsSettings) -> None:
+    """The completion point to Cloud Monitoring as the settings say (a dry run prints it)."""
+    from datetime import UTC, datetime
+
+    from mlflow_project.cloud_metrics.settings import Mode
+    from mlflow_project.cloud_metrics.writer import CloudMetricsError, as_json, publish
+    from mlflow_project.training.completion import completion_point
+
+    now = datetime.now(UTC)
+    try:
+        requests = publish([completion_point(outcome, model_name, now)], cloud, now)
+    except CloudMetricsError as exc:
+        fail(f"training finished, but its completion is not in Cloud Monitoring: {exc}",
+             EXIT_CLOUD_METRICS)
+    if cloud.mode is Mode.DRY_RUN:
+        typer.echo(as_json(requests))
 
 
 @app.command()

@@ -48,7 +48,7 @@ def create_app(settings: ServingSettings | None = None) -> Flask:
         keys=keys, openapi=document, docs_html=docs_html)
     app.extensions[routes.EXTENSION] = service
     errors.register(app)
-    request_hooks.install(app, metrics)
+    request_hooks.install(app, metrics, settings.google_cloud_project)
     app.register_blueprint(routes.blueprint)
     service.holder.start(settings.model_load_wait_seconds)
     atexit.register(close_app, app)

@@ -7,8 +7,8 @@ A request only appends a dict to a deque (lock-free under the GIL). A writer thr
 one `write` and one `flush`, to stdout (Cloud Logging picks it up) or to a JSONL file.
 
 Why not `logging.handlers.QueueHandler`/`QueueListener`: it wakes the listener thread, runs
-`json.dumps` and flushes once per record. `bench/serving_log_cost.py` measured ~14 us of CPU per
-record that way against ~4 us here (and 1.4 vs 0.7 us in the request thread itself).
+`json.dumps` and flushes once per record. `bench/serving_log_cost.py` measured ~17 us of CPU per
+record that way against ~5 us here (and 1.6 vs 0.9 us in the request thread itself).
 
 `close()` writes everything still pending and is called when a gunicorn worker exits, so a
 graceful shutdown loses nothing; a hard kill loses at most the last `FLUSH_SECONDS`. If the sink

@@ -7,10 +7,11 @@ request in the app, measured with cProfile.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TypedDict
 
+from contracts.cloud_logging import log_time
 from contracts.prediction_log import prediction_record
 from serving.model_loader import LoadedModel
 from serving.schemas import TicketBase
@@ -56,17 +57,19 @@ def _explanation(loaded: LoadedModel, ticket: TicketBase) -> list[TermBody]:
 
 def log_records(loaded: LoadedModel, tickets: Sequence[TicketBase],
                 predictions: Sequence[PredictionBody], *, request_id: str, variant: str,
-                endpoint: str, latency_seconds: float) -> list[dict[str, object]]:
-    """The prediction-log records of one request, one per ticket (`contracts.prediction_log`)."""
+                endpoint: str, latency_seconds: float,
+                trace: Mapping[str, object]) -> list[dict[str, object]]:
+    """The prediction-log records of one request, one per ticket (`contracts.prediction_log`),
+    with the request's trace fields (`serving.trace_context`; empty when it has none)."""
     identity = loaded.identity
-    timestamp = datetime.now(UTC).isoformat(timespec="milliseconds")
+    time = log_time(datetime.now(UTC))
     latency_ms = round(latency_seconds * 1000, 3)
     return [
         prediction_record(
-            timestamp=timestamp, request_id=request_id, ticket_id=ticket.ticket_id,
+            time=time, request_id=request_id, ticket_id=ticket.ticket_id,
             model_name=identity.name, model_version=identity.version, variant=variant,
             endpoint=endpoint, features=ticket.features(),
             urgency_probability=prediction["urgency_probability"], urgent=prediction["urgent"],
-            threshold=loaded.threshold, latency_ms=latency_ms)
+            threshold=loaded.threshold, latency_ms=latency_ms, trace=trace)
         for ticket, prediction in zip(tickets, predictions, strict=True)
     ]

@@ -1,4 +1,5 @@
-"""Per-request bookkeeping: the request id (honoured or generated, echoed) and HTTP metrics.
+"""Per-request bookkeeping: the request id (honoured or generated, echoed), the trace fields of
+the request's log lines (`serving.trace_context`) and HTTP metrics.
 
 Metric labels come from closed sets only, so a caller cannot mint time series: the method is
 one of HTTP's standard methods or `other`, the endpoint is a route of the app's URL map or
@@ -14,6 +15,7 @@ from flask import Flask, Response, g, request
 
 from serving.metrics import Metrics
 from serving.request_ids import REQUEST_ID_HEADER, request_id
+from serving.trace_context import trace_log_fields
 
 UNMATCHED = "unmatched"
 OTHER_METHOD = "other"
@@ -26,8 +28,9 @@ def method_label(method: str) -> str:
     return method if method in KNOWN_METHODS else OTHER_METHOD
 
 
-def install(app: Flask, metrics: Metrics) -> None:
-    """Start each request's clock and id; on the way out echo the id and record metrics."""
+def install(app: Flask, metrics: Metrics, project: str | None) -> None:
+    """Start each request's clock, id and trace fields (`g.trace_fields`, for traces of
+    `project`); on the way out echo the id and record metrics."""
     children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     def observers(endpoint: str, method: str, status: int) -> tuple[Any, Any]:
@@ -41,6 +44,7 @@ def install(app: Flask, metrics: Metrics) -> None:
     def _start() -> None:
         g.started = time.perf_counter()
         g.request_id = request_id(request.headers.get(REQUEST_ID_HEADER))
+        g.trace_fields = trace_log_fields(request.headers, project)
 
     @app.after_request
     def _finish(response: Response) -> Response:

@@ -86,7 +86,8 @@ class Service:
         if self.prediction_log.enabled:
             for entry in log_records(loaded, tickets, predictions, request_id=g.request_id,
                                      variant=self.settings.variant, endpoint=endpoint,
-                                     latency_seconds=time.perf_counter() - g.started):
+                                     latency_seconds=time.perf_counter() - g.started,
+                                     trace=g.trace_fields):
                 self.prediction_log.write(entry)
 
     def _child(self, metric: MetricWrapperBase, *labels: str) -> Any:

@@ -19,6 +19,7 @@ from contracts.settings import PlatformSettings
 from serving.private_files import check_writable_folder, make_private_dirs, open_private_append
 
 MIN_API_KEY_CHARS = 16
+PROJECT_ID = r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$"  # Google Cloud's rule for project ids
 
 
 class LogSink(StrEnum):
@@ -52,6 +53,7 @@ class ServingSettings(PlatformSettings):
     graceful_timeout_seconds: int = Field(default=8, ge=1, le=3600)
     client_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
     log_level: str = Field(default="info", pattern=r"^(?i:debug|info|warning|error)$")
+    google_cloud_project: str | None = Field(default=None, pattern=PROJECT_ID)
 
     @field_validator("api_keys", mode="before")
     @classmethod

@@ -195,12 +195,17 @@ def bigquery_emulator() -> Iterator[BigQueryEmulator]:
 
 def sink_table_schema(form: str = "string") -> list[bigquery.SchemaField]:
     """The columns of a Cloud Logging BigQuery sink's table of Cloud Run stdout, our record in
-    `jsonPayload`. `form` is how the record's `timestamp` arrives there: "string", "timestamp"
-    (typed by the sink) or "lifted" (moved into the entry's own `timestamp`)."""
+    `jsonPayload`. `form` is which records the table got and how their time arrives there:
+    version 1 records with a `timestamp` "string", a "timestamp" (typed by the sink) or one
+    "lifted" into the entry's own `timestamp`; "current" records (their `time`, severity, trace
+    and labels lifted into the entry's columns); or "mixed", version 1 "string" rows and then
+    current ones, as a table looks after serving moved to version 2."""
     from google.cloud.bigquery import SchemaField as F
 
-    timestamp = {"string": [F("timestamp", "STRING")],
-                 "timestamp": [F("timestamp", "TIMESTAMP")], "lifted": []}[form]
+    timestamp = {"string": [F("timestamp", "STRING")], "mixed": [F("timestamp", "STRING")],
+                 "timestamp": [F("timestamp", "TIMESTAMP")], "lifted": [], "current": []}[form]
+    labels = ([F("model_version", "STRING"), F("variant", "STRING")]
+              if form in {"current", "mixed"} else [])
     return [
         F("logName", "STRING"),
         F("resource", "RECORD", fields=[F("type", "STRING"), F("labels", "RECORD", fields=[
@@ -218,7 +223,7 @@ def sink_table_schema(form: str = "string") -> list[bigquery.SchemaField]:
             F("latency_ms", "FLOAT"), F("message", "STRING")]),
         F("timestamp", "TIMESTAMP"), F("receiveTimestamp", "TIMESTAMP"),
         F("severity", "STRING"), F("insertId", "STRING"),
-        F("labels", "RECORD", fields=[F("instanceId", "STRING")]),
-        F("trace", "STRING"), F("spanId", "STRING"),
+        F("labels", "RECORD", fields=[F("instanceId", "STRING"), *labels]),
+        F("trace", "STRING"), F("spanId", "STRING"), F("traceSampled", "BOOLEAN"),
     ]
 

@@ -184,8 +184,8 @@ def service_path() -> str:
 
 # Every way google-auth and the Google clients could find credentials or an emulator.
 GCP_VARIABLES = ("STORAGE_EMULATOR_HOST", "BIGQUERY_EMULATOR_HOST",
-                 "GOOGLE_APPLICATION_CREDENTIALS", "CLOUDSDK_CONFIG", "GOOGLE_CLOUD_PROJECT",
-                 "GCE_METADATA_HOST", "GCE_METADATA_IP")
+                 "CLOUD_MONITORING_EMULATOR_HOST", "GOOGLE_APPLICATION_CREDENTIALS",
+                 "CLOUDSDK_CONFIG", "GOOGLE_CLOUD_PROJECT", "GCE_METADATA_HOST", "GCE_METADATA_IP")
 
 
 @pytest.fixture

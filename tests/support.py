@@ -6,6 +6,8 @@ import os
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -101,3 +103,26 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+@contextmanager
+def gcs_emulator(bucket: str) -> Iterator[str]:
+    """An in-process GCS emulator on a free loopback port, holding `bucket`; yields its URL
+    (what STORAGE_EMULATOR_HOST must say). Without gcp-storage-emulator, or when it cannot
+    start: a failure in CI, a skip elsewhere."""
+    try:
+        from gcp_storage_emulator.server import create_server
+
+        port = free_port()
+        server = create_server("127.0.0.1", port, in_memory=True, default_bucket=bucket)
+        server.start()
+    except (ImportError, OSError) as exc:
+        message = (f"the GCS emulator cannot start ({exc}); pip install gcp-storage-emulator "
+                   "(a dev dependency)")
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()

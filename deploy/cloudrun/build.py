@@ -4,7 +4,8 @@
                                    [--traffic all|none|1-99] [--git-sha SHA] [--branch NAME]
 
 The substitutions come from one place: cloudbuild.yaml's defaults, overridden by the same
-`CLOUD_RUN_*` variables `registry-tools ab` reads (`deploy.cloudrun.settings`), by
+`CLOUD_RUN_*` variables `registry-tools ab` reads (`deploy.cloudrun.settings`; with
+`CLOUD_RUN_BUILD_SERVICE_ACCOUNT`, the account the build runs as), by
 `MLFLOW_TRACKING_URI`, and by the options above. Every substitution is passed explicitly, so the
 printed command is the whole truth. `--dry-run` prints that `gcloud builds submit` command and then
 every step of cloudbuild.yaml with the substitutions applied exactly as Cloud Build applies them
@@ -30,6 +31,7 @@ import yaml
 
 from contracts.model_uri import PRODUCTION, alias_uri, version_uri
 from contracts.settings import ModelSettings
+from deploy.cloudrun.images import commit_tag
 from deploy.cloudrun.settings import CloudRunSettings
 
 REPO = Path(__file__).resolve().parents[2]
@@ -100,12 +102,13 @@ def check_traffic(traffic: str, version: str | None, alias: str) -> None:
                           "MODEL_VERSION=N with TRAFFIC=<percent>")
 
 
-def branch_tag(branch: str) -> str:
-    """A branch name as a Docker tag (`feature/x` -> `feature-x`)."""
-    tag = re.sub(r"[^A-Za-z0-9_.-]", "-", branch).lstrip(".-")[:128]
-    if not tag:
-        raise DeployError(f"branch {branch!r} gives no usable image tag")
-    return tag
+def branch_label(branch: str) -> str:
+    """A branch name as the deployment record keeps it: letters, digits, `_.-` only
+    (`feature/x` -> `feature-x`), so it is safe in a substitution and in the record's JSON."""
+    label = re.sub(r"[^A-Za-z0-9_.-]", "-", branch).lstrip(".-")[:128]
+    if not label:
+        raise DeployError(f"branch {branch!r} gives no usable label")
+    return label
 
 
 def submit_command(values: Mapping[str, str], project: str, region: str) -> list[str]:
@@ -121,13 +124,18 @@ def submit_command(values: Mapping[str, str], project: str, region: str) -> list
 def rendered_steps(config: Mapping[str, Any], values: Mapping[str, str]) -> list[str]:
     """Each step of the build, as it will run: image, environment, command."""
     lines = ["# Cloud Build runs these steps in order and fills in ${BUILD_ID} and other "
-             "built-ins.", "# environment of every step:"]
+             "built-ins.",
+             f"# runs as: {substitute(str(config.get('serviceAccount', 'the default')), values)}",
+             *(f"# records the image: {substitute(image, values)}"
+               for image in config.get("images") or []),
+             "# environment of every step:"]
     lines += [f"export {substitute(item, values)}"
               for item in (config.get("options") or {}).get("env", [])]
     steps = config.get("steps") or []
     for number, step in enumerate(steps, start=1):
         lines.append(f"# step {number}/{len(steps)} {step.get('id', '')} "
                      f"(image {substitute(step['name'], values)})")
+        lines += [f"export {substitute(item, values)}" for item in step.get("env", [])]
         command = [step.get("entrypoint", ""), *step.get("args", [])]
         if command[:2] == ["bash", "-c"] and len(command) == 3:
             lines.append(substitute(command[2], values).rstrip("\n"))
@@ -160,6 +168,15 @@ def _git(*args: str) -> str:
                           check=True).stdout.strip()
 
 
+def checkout_commit() -> str:
+    """The checkout's commit (`git rev-parse HEAD`): the image tag when none is given."""
+    try:
+        return _git("rev-parse", "HEAD")
+    except (OSError, subprocess.CalledProcessError) as exc:
+        raise DeployError(f"cannot read the checkout's commit with git ({exc}); pass "
+                          "--git-sha") from None
+
+
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m deploy.cloudrun.build", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -190,9 +207,10 @@ def substitutions(args: argparse.Namespace, config: Mapping[str, Any],
         "_MLFLOW_TRACKING_URI": tracking_uri,
         "_MODEL_URI": model_uri(model_name, args.model_version, args.model_alias),
         "_TRAFFIC": args.traffic,
-        "_GIT_SHA": args.git_sha or _git("rev-parse", "HEAD"),
-        "_BRANCH": branch_tag(args.branch or _git("rev-parse", "--abbrev-ref", "HEAD")),
+        "_GIT_SHA": commit_tag(args.git_sha or checkout_commit()),
+        "_BRANCH": branch_label(args.branch or _git("rev-parse", "--abbrev-ref", "HEAD")),
         "_TEST_ARGS": args.test_args,
+        "_BUILD_SERVICE_ACCOUNT": settings.build_account,
     })
     return values
 

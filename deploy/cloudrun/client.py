@@ -11,15 +11,19 @@ from __future__ import annotations
 from typing import Any
 
 from google.api_core.client_options import ClientOptions
-from google.auth.credentials import AnonymousCredentials
+from google.auth.credentials import AnonymousCredentials, Credentials
 from google.cloud import run_v2
 
 from deploy.cloudrun.settings import CloudRunSettings
 
 
-def services_client(settings: CloudRunSettings) -> run_v2.ServicesClient:
-    """A client of the Services API (get and update a service; wait for its operations)."""
-    return run_v2.ServicesClient(**_client_arguments(settings))
+def services_client(settings: CloudRunSettings,
+                    credentials: Credentials | None = None) -> run_v2.ServicesClient:
+    """A client of the Services API (get, create and update a service; wait for its operations;
+    its IAM policy), with `credentials` if given (else Application Default Credentials)."""
+    arguments = _client_arguments(settings)
+    return run_v2.ServicesClient(**({"credentials": credentials, **arguments} if credentials
+                                    else arguments))
 
 
 def revisions_client(settings: CloudRunSettings) -> run_v2.RevisionsClient:

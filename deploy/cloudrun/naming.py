@@ -1,7 +1,8 @@
-"""Names that tie Cloud Run revisions and images to model versions.
+"""Names that tie Cloud Run revisions to model versions.
 
 A revision is named `<service>-v<version>-<suffix>`: `cloudbuild.yaml` deploys with
-`--revision-suffix v<version>-<git sha, 7>` and `ab` deploys `v<version>-ab<time>`; the local
+`--revision-suffix v<version>-<git sha, 7>-<build id, 8>` (unique when a commit is built again)
+and `ab` deploys `v<version>-ab<time>`; the local
 rehearsal names its servers `<service>-v<version>`. Reading a version back from the name is what
 lets traffic percentages be read as model versions (one revision = one model version).
 """
@@ -33,8 +34,3 @@ def version_of(service: str, revision: str) -> str | None:
 def short_name(resource: str) -> str:
     """`projects/.../revisions/NAME` -> `NAME` (the API uses both forms)."""
     return resource.rsplit("/", 1)[-1]
-
-
-def image_tag(version: str) -> str:
-    """The image tag of the serving image with model `version` baked in."""
-    return f"model-v{version}"

@@ -5,6 +5,8 @@
 - `CLOUD_RUN_REPOSITORY` (`ticket-urgency-repo`): Artifact Registry repository of the image
 - `CLOUD_RUN_SERVICE` (`ticket-urgency-api`): Cloud Run service name (also the image name)
 - `CLOUD_RUN_BUCKET` (`ml-model-bucket-22`): bucket that keeps a record of every deployment
+- `CLOUD_RUN_BUILD_SERVICE_ACCOUNT` (`ticket-urgency-build@PROJECT.iam.gserviceaccount.com`): the
+  service account `make deploy`'s Cloud Build runs as (its roles: deploy/README.md)
 - `CLOUD_RUN_API_ENDPOINT` (unset: Google's): Admin API endpoint; `http://127.0.0.1:PORT` talks
   to a local fake, and no credentials are ever sent to an `http://` endpoint
 - `CLOUD_RUN_OPERATION_TIMEOUT` (`900`): seconds to wait for a service update (a new revision
@@ -43,6 +45,8 @@ class CloudRunSettings(PlatformSettings):
                         pattern=r"^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$")
     api_endpoint: str | None = Field(default=None, pattern=r"^https?://[^\s/]+/?$")
     operation_timeout: float = Field(default=900.0, gt=0, le=3600)
+    build_service_account: str | None = Field(
+        default=None, pattern=r"^[a-z][a-z0-9-]{4,28}[a-z0-9]@[a-z0-9.-]+\.gserviceaccount\.com$")
 
     @property
     def service_path(self) -> str:
@@ -50,6 +54,7 @@ class CloudRunSettings(PlatformSettings):
         return f"projects/{self.project}/locations/{self.region}/services/{self.service}"
 
     @property
-    def image(self) -> str:
-        """The serving image's repository path in Artifact Registry (no tag)."""
-        return f"{self.region}-docker.pkg.dev/{self.project}/{self.repository}/{self.service}"
+    def build_account(self) -> str:
+        """The e-mail of the service account Cloud Build runs `make deploy`'s steps as."""
+        return (self.build_service_account
+                or f"ticket-urgency-build@{self.project}.iam.gserviceaccount.com")

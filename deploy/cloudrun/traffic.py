@@ -3,7 +3,9 @@
 A change is one `UpdateService` call carrying the service as it was read (its `etag`), so a
 concurrent change by someone else makes the update fail instead of being silently overwritten.
 A change that deploys a revision names it in the template and routes traffic to it in the same
-call: Cloud Run moves traffic only once the revision is ready, and not at all if it fails.
+call: Cloud Run moves traffic only once the revision is ready, and not at all if it fails. The
+revision runs an image digest: `--image` (a digest; tags are refused) or the one the newest
+deployment record of its model version names (`deployments`).
 """
 
 from __future__ import annotations
@@ -13,8 +15,9 @@ from datetime import UTC, datetime
 
 from google.cloud import run_v2
 
-from deploy.cloudrun import naming
+from deploy.cloudrun import deployments, naming
 from deploy.cloudrun.client import revisions_client, services_client
+from deploy.cloudrun.images import require_digest
 from deploy.cloudrun.settings import CloudRunSettings
 from deploy.targets import Endpoint
 from registry_tools.ab.plan import Change, NewRevision, PlanError, Revision, Route, Snapshot
@@ -22,7 +25,7 @@ from registry_tools.ab.plan import Change, NewRevision, PlanError, Revision, Rou
 BY_REVISION = run_v2.TrafficTargetAllocationType.TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION
 TO_LATEST = run_v2.TrafficTargetAllocationType.TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST
 VERSION_LABEL = "model-version"  # set by cloudbuild.yaml's deploy step, as is GIT_LABEL
-GIT_LABEL = "git-sha"  # unknown for an image picked by model version, so dropped
+GIT_LABEL = "git-sha"  # not known here for a revision ab deploys, so dropped
 
 
 class CloudRunTarget:
@@ -31,7 +34,8 @@ class CloudRunTarget:
     def __init__(self, settings: CloudRunSettings, *, image: str | None = None,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self._settings = settings
-        self._image = image
+        self._image = None if image is None else require_digest(image, "--image")
+        self._images: dict[str, str] = {}
         self._clock = clock
         self._services = services_client(settings)
         self._revisions = revisions_client(settings)
@@ -54,6 +58,15 @@ class CloudRunTarget:
         """`<service>-v<version>-ab<UTC yymmddhhmmss>`: unique, and read back as `version`."""
         return naming.revision_name(self._settings.service, version,
                                     "ab" + self._clock().strftime("%y%m%d%H%M%S"))
+
+    def image_for(self, version: str) -> str:
+        """The digest a new revision serving model `version` runs: `--image` when given, else
+        the one its newest deployment record names (read once per version)."""
+        if self._image is not None:
+            return self._image
+        if version not in self._images:
+            self._images[version] = deployments.image_for_version(self._settings, version)
+        return self._images[version]
 
     def apply(self, change: Change) -> None:
         """Send the service read by `snapshot` back with the new traffic (and template)."""
@@ -92,8 +105,7 @@ class CloudRunTarget:
         labels = {k: v for k, v in service.template.labels.items() if k != GIT_LABEL}
         service.template.labels = {**labels, VERSION_LABEL: revision.version}
         container = service.template.containers[0]
-        tag = naming.image_tag(revision.version)
-        container.image = self._image or f"{self._settings.image}:{tag}"
+        container.image = self.image_for(revision.version)
         others = [env for env in container.env if env.name != "VARIANT"]
         container.env = [*others, run_v2.EnvVar(name="VARIANT", value=revision.variant)]
 

@@ -22,6 +22,8 @@ from google.auth.exceptions import GoogleAuthError
 
 from contracts.cli import fail, run_cli
 from contracts.settings import ModelSettings, SettingsError
+from deploy.cloudrun.deployments import RecordNotFound
+from deploy.cloudrun.images import ImageError
 from deploy.cloudrun.settings import CloudRunSettings
 from deploy.local.ab.nginx import NginxError
 from deploy.local.ab.target import LocalTarget
@@ -52,8 +54,8 @@ def rollout(
     target: Annotated[TargetKind | None, typer.Option(
         help="local or cloudrun (default: AB_TARGET, else local)")] = None,
     image: Annotated[str | None, typer.Option(
-        help="cloudrun: image of a revision this deploys (default: the version's model-vN)")
-    ] = None,
+        help="cloudrun: image digest (REPOSITORY@sha256:...) of a revision this deploys "
+             "(default: the digest the version's newest deployment record names)")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="print the plan, call nothing")
                        ] = False,
 ) -> None:
@@ -126,8 +128,10 @@ def handled() -> Iterator[None]:
         yield
     except SettingsError as exc:
         fail(str(exc), EXIT_USAGE)
-    except PlanError as exc:
+    except (PlanError, RecordNotFound) as exc:
         fail(f"refused: {exc}", EXIT_REFUSED)
+    except ImageError as exc:
+        fail(str(exc), EXIT_USAGE)
     except SmokeFailed as exc:
         fail(f"refused: smoke test failed, the candidate got no traffic: {exc}", EXIT_REFUSED)
     except runner.RolledBack as exc:

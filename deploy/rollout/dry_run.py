@@ -13,7 +13,8 @@ import shlex
 from collections.abc import Callable
 from datetime import datetime
 
-from deploy.cloudrun import naming
+from deploy.cloudrun import deployments, naming
+from deploy.cloudrun.images import require_digest
 from deploy.cloudrun.settings import CloudRunSettings
 from deploy.rollout.observers import Observer
 from deploy.rollout.plan import CANDIDATE_TAG, WindowFigures, update_traffic_command
@@ -102,6 +103,12 @@ def cloud_plan(settings: CloudRunSettings, *, revision: str | None, version: str
     snapshot = Snapshot(settings.service, (Route(PREVIOUS, 100, naming.PRODUCTION_TAG),),
                         revisions)
     suffix = f"v{version}-ab<yymmddhhmmss>"  # CloudRunTarget.new_revision_name's
+    chosen = None if image is None else require_digest(image, "--image")
+
+    def image_of(model_version: str) -> str:
+        """The digest the revision would run: `--image`, else its newest deployment record's."""
+        return chosen or (f"<image digest in the newest record of v{model_version} in "
+                          f"{deployments.location(settings)}>")
 
     def commands(change: Change) -> list[str]:
         lines = []
@@ -109,7 +116,7 @@ def cloud_plan(settings: CloudRunSettings, *, revision: str | None, version: str
             lines.append(shlex.join([
                 "gcloud", "run", "deploy", settings.service, f"--project={settings.project}",
                 f"--region={settings.region}",
-                f"--image={image or settings.image + ':' + naming.image_tag(version)}",
+                f"--image={image_of(version)}",
                 f"--revision-suffix={suffix}", f"--set-env-vars=VARIANT={change.deploy.variant}",
                 "--no-traffic", f"--tag={CANDIDATE_TAG}"]))
         lines.append(shlex.join(update_traffic_command(settings.service, settings.project,

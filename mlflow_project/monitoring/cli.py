@@ -4,7 +4,8 @@ Exit codes (the monitoring DAG maps them): 0 all well; 1 unexpected error; 2 bad
 3 input unusable (empty window, missing or unreadable logs, reference, model or feedback, a
 reference whose hash differs from the model's lineage); 10 drift detected; 11 quality breach;
 12 both. Writes `report.html` and `summary.json` to `--out` and logs them, with one metric per
-check, to MLflow.
+check, to MLflow; with `TU_CLOUD_METRICS_MODE=on` it then writes the run's points to Cloud
+Monitoring (exit 1, one line, when that fails; `dry-run` prints the requests instead).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from mlflow_project.monitoring.config import DEFAULT_EXPERIMENT
 from mlflow_project.monitoring.engines.names import Correction, EngineName
 
 if TYPE_CHECKING:
+    from mlflow_project.cloud_metrics.settings import CloudMetricsSettings
     from mlflow_project.monitoring.job import MonitorOutcome
 
 EXIT_ERROR = 1
@@ -77,10 +79,12 @@ def monitor(
     from mlflow.exceptions import MlflowException
     from pydantic import ValidationError
 
+    from mlflow_project.cloud_metrics.settings import CloudMetricsSettings
     from mlflow_project.monitoring.errors import BadArguments, InputUnusable
     from mlflow_project.runs import WrongExperiment
 
     try:
+        cloud = CloudMetricsSettings.load()
         outcome = _run(logs, since, until, reference, model_uri, feedback, engine, alpha,
                        correction, quality_tolerance, min_labels, out, experiment_name)
     except (BadArguments, SettingsError, WrongExperiment) as exc:
@@ -95,7 +99,26 @@ def monitor(
         typer.echo(redact(traceback.format_exc()), err=True)
         fail("unexpected error (traceback above)", EXIT_ERROR)
     _print_outcome(outcome)
+    _publish(outcome, cloud)
     raise typer.Exit(STATUS_EXIT_CODES[outcome.result.status])
+
+
+def _publish(outcome: MonitorOutcome, cloud: CloudMetricsSettings) -> None:
+    """The run's points to Cloud Monitoring as the settings say (a dry run prints them)."""
+    from mlflow_project.cloud_metrics.settings import Mode
+    from mlflow_project.cloud_metrics.writer import CloudMetricsError, as_json, publish
+    from mlflow_project.monitoring.cloud_points import monitoring_points
+
+    try:
+        requests = publish(monitoring_points(outcome.result), cloud, datetime.now(UTC))
+    except CloudMetricsError as exc:
+        fail(f"the run is recorded, but its metrics are not in Cloud Monitoring: {exc}",
+             EXIT_ERROR)
+    if cloud.mode is Mode.DRY_RUN:
+        typer.echo(as_json(requests))
+    elif requests:
+        typer.echo(f"cloud monitoring: {sum(len(r.time_series) for r in requests)} series "
+                   f"written to {cloud.project}")
 
 
 def _run(logs: str, since: str | None, until: str | None, reference: str | None,

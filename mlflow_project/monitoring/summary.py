@@ -6,13 +6,15 @@ from dataclasses import asdict
 from typing import Any
 
 from mlflow_project.monitoring.checks import INPUT, CheckResult, check_alpha
+from mlflow_project.monitoring.cloud_points import monitoring_points
 from mlflow_project.monitoring.quality import QualityResult
 from mlflow_project.monitoring.result import MonitorResult
 
 
 def build_summary(result: MonitorResult, report: str,
                   run: dict[str, str] | None) -> dict[str, Any]:
-    """The JSON summary: status, window, counts, checks, quality, model, report, and more."""
+    """The JSON summary: status, window, counts, checks, quality, model, report, the run's
+    custom-metric points (`cloud_metrics`: what Cloud Monitoring gets when it is on), and more."""
     config, window, reference = result.config, result.window, result.reference
     return {
         "status": result.status,
@@ -45,6 +47,7 @@ def build_summary(result: MonitorResult, report: str,
         "notes": list(reference.notes),
         "mlflow": run,
         "timings_seconds": {k: round(v, 3) for k, v in result.timings.items()},
+        "cloud_metrics": [point.as_json() for point in monitoring_points(result)],
     }
 
 

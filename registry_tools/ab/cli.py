@@ -25,6 +25,8 @@ from mlflow.exceptions import MlflowException
 
 from contracts.cli import fail
 from contracts.settings import SettingsError
+from deploy.cloudrun.deployments import RecordNotFound
+from deploy.cloudrun.images import ImageError
 from deploy.cloudrun.naming import CHALLENGER_TAG
 from deploy.cloudrun.settings import CloudRunSettings
 from deploy.local.ab.nginx import NginxError
@@ -70,18 +72,20 @@ TargetOption = Annotated[TargetKind | None, typer.Option(
 DryRunOption = Annotated[bool, typer.Option("--dry-run", help="print the plan, change nothing")]
 ReasonOption = Annotated[str, typer.Option(help="why; recorded in the registry")]
 ImageOption = Annotated[str | None, typer.Option(
-    help="cloudrun: image of a revision this deploys (default: the model version's image, "
-         "tag model-vN, built by make deploy)")]
+    help="cloudrun: image digest (REPOSITORY@sha256:...) of a revision this deploys; tags are "
+         "refused (default: the digest the version's newest deployment record names)")]
 
 
 @dataclass(frozen=True)
 class Context:
-    """What every command works with: settings, the registry client and the target."""
+    """What every command works with: settings, the registry client and the target (and, on
+    Cloud Run, how it finds the image digest of a revision it deploys)."""
 
     project: ProjectSettings
     cloud: CloudRunSettings
     client: MlflowClient
     target: Target
+    image_for: Callable[[str], str] | None = None
 
 
 @app.command()
@@ -319,14 +323,14 @@ def _context(kind: TargetKind | None, image: str | None = None) -> Context:
     """Settings validated once, the registry client, and the chosen target."""
     settings, cloud, project = AbSettings.load(), CloudRunSettings.load(), ProjectSettings.load()
     chosen = kind or settings.target
-    target: Target
     if chosen is TargetKind.LOCAL:
-        target = _local(settings, cloud, project)
-    else:
-        from deploy.cloudrun.traffic import CloudRunTarget  # loads the API client
+        return Context(project=project, cloud=cloud, client=MlflowClient(),
+                       target=_local(settings, cloud, project))
+    from deploy.cloudrun.traffic import CloudRunTarget  # loads the API client
 
-        target = CloudRunTarget(cloud, image=image)
-    return Context(project=project, cloud=cloud, client=MlflowClient(), target=target)
+    cloud_run = CloudRunTarget(cloud, image=image)
+    return Context(project=project, cloud=cloud, client=MlflowClient(), target=cloud_run,
+                   image_for=cloud_run.image_for)
 
 
 def _local(settings: AbSettings, cloud: CloudRunSettings,
@@ -339,7 +343,10 @@ def _local(settings: AbSettings, cloud: CloudRunSettings,
 
 def _show(ctx: Context, snapshot: Snapshot, change: Change, registry_line: str) -> None:
     typer.echo(f"{ctx.target.description}\nplan ({change.action}):")
-    for line in [*describe(snapshot, change), registry_line]:
+    lines = describe(snapshot, change)
+    if change.deploy is not None and ctx.image_for is not None:
+        lines.insert(1, f"its image: {ctx.image_for(change.deploy.version)}")
+    for line in [*lines, registry_line]:
         typer.echo(f"  {line}")
 
 
@@ -372,11 +379,13 @@ def _handled() -> Iterator[None]:
         fail(str(exc), EXIT_USAGE)
     except (InputUnusable, DataSourceError) as exc:
         fail(str(exc), EXIT_REFUSED)
-    except (PlanError, PromotionRefused, LockTimeout) as exc:
+    except (PlanError, PromotionRefused, LockTimeout, RecordNotFound) as exc:
         fail(f"refused: {exc}", EXIT_REFUSED)
     except SmokeFailed as exc:
         fail(f"refused: the challenger failed its smoke test and got no traffic: {exc}",
              EXIT_REFUSED)
+    except ImageError as exc:
+        fail(str(exc), EXIT_USAGE)
     except MlflowException as exc:
         fail(f"registry error: {exc.message}", EXIT_ERROR)
     except GoogleAPICallError as exc:

@@ -74,17 +74,57 @@ def test_ci_lints_and_tests_pull_requests_and_pushes_with_postgres_and_python_31
     assert any("nginx" in r for r in runs)
 
 
-def test_deploy_runs_on_main_prefers_workload_identity_and_falls_back_to_the_key() -> None:
+def test_deploy_runs_on_main_and_authenticates_by_workload_identity_federation_only() -> None:
     deploy = workflow("deploy.yml")
     assert deploy[True]["push"]["branches"] == ["main"]
     assert deploy["permissions"]["id-token"] == "write"
     auth = [s for s in steps(deploy) if s.get("uses", "").startswith("google-github-actions/auth")]
-    assert [set(s["with"]) for s in auth] == [{"workload_identity_provider", "service_account"},
-                                             {"credentials_json"}]
-    assert auth[1]["with"]["credentials_json"] == "${{ secrets.GCP_SA_KEY }}"
-    assert auth[0]["if"] == "vars.GCP_WORKLOAD_IDENTITY_PROVIDER != ''"
-    assert auth[1]["if"] == "vars.GCP_WORKLOAD_IDENTITY_PROVIDER == ''"
+    assert len(auth) == 1
+    assert auth[0]["with"] == {
+        "workload_identity_provider": "${{ vars.GCP_WORKLOAD_IDENTITY_PROVIDER }}",
+        "service_account": "${{ vars.GCP_DEPLOY_SERVICE_ACCOUNT }}"}
+    assert "if" not in auth[0]  # no other way in: it always runs
     deploy_step = steps(deploy)[-1]["run"]
     assert deploy_step.startswith("make deploy")
     assert 'GIT_SHA="$GITHUB_SHA" BRANCH="$GITHUB_REF_NAME"' in deploy_step
     assert deploy["concurrency"]["cancel-in-progress"] is False
+
+
+@pytest.mark.parametrize("path", sorted((REPO / ".github").rglob("*")), ids=str)
+def test_no_service_account_key_is_used_or_mentioned_anywhere_in_github(path: Path) -> None:
+    if not path.is_file():
+        return
+    text = path.read_text(encoding="utf-8")
+    for key_based in ("credentials_json", "GCP_SA_KEY", "GOOGLE_APPLICATION_CREDENTIALS",
+                      "service_account_key"):
+        assert key_based not in text, f"{path}: {key_based}"
+
+
+def _federation_check(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run the deploy job's first step as GitHub runs it, with `env` as its variables."""
+    first = workflow("deploy.yml")["jobs"]["deploy"]["steps"][0]
+    assert set(first["env"].values()) == {"${{ vars.GCP_WORKLOAD_IDENTITY_PROVIDER }}",
+                                          "${{ vars.GCP_DEPLOY_SERVICE_ACCOUNT }}"}
+    return subprocess.run(["bash", "-e", "-c", first["run"]], env={"PATH": "/usr/bin:/bin",
+                                                                    **env},
+                          capture_output=True, text=True, timeout=30, check=False)
+
+
+def test_deploy_stops_first_naming_the_federation_variables_that_are_unset() -> None:
+    steps_ = workflow("deploy.yml")["jobs"]["deploy"]["steps"]
+    auth_at = next(i for i, s in enumerate(steps_) if "google-github-actions/auth" in
+                   s.get("uses", ""))
+    assert auth_at > 0  # the check runs before anything else
+    assert "run" in steps_[0]
+    none = _federation_check({"PROVIDER": "", "SERVICE_ACCOUNT": ""})
+    assert none.returncode == 1
+    assert ("::error title=Workload identity federation is not set up::set the repository "
+            "variable(s) GCP_WORKLOAD_IDENTITY_PROVIDER GCP_DEPLOY_SERVICE_ACCOUNT") in none.stdout
+    one = _federation_check({"PROVIDER": "projects/1/locations/global/workloadIdentityPools/"
+                                         "github/providers/github", "SERVICE_ACCOUNT": ""})
+    assert one.returncode == 1
+    assert "variable(s) GCP_DEPLOY_SERVICE_ACCOUNT (" in one.stdout
+    both = _federation_check({"PROVIDER": "projects/1/locations/global/workloadIdentityPools/"
+                                          "github/providers/github",
+                              "SERVICE_ACCOUNT": "github-deployer@p.iam.gserviceaccount.com"})
+    assert (both.returncode, both.stdout) == (0, "")

@@ -8,6 +8,7 @@ subprocesses answering real HTTP on 127.0.0.1.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -59,7 +60,7 @@ class ModelStore:
                "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",
                "PATH": f"{BIN}:{os.environ['PATH']}"}
         for key in ("MLFLOW_RUN_ID", "MLFLOW_EXPERIMENT_NAME", "MLFLOW_EXPERIMENT_ID", "API_KEYS",
-                    "MODEL_URI", "PREDICTION_LOG", "PORT", "VARIANT"):
+                    "MODEL_URI", "PREDICTION_LOG", "PORT", "VARIANT", "GOOGLE_CLOUD_PROJECT"):
             env.pop(key, None)
         return env
 
@@ -151,6 +152,20 @@ class Server:
         except subprocess.TimeoutExpired:
             os.killpg(self.process.pid, signal.SIGKILL)
             return self.process.wait()
+
+
+def prediction_records(folder: Path, request_ids: set[str],
+                       expected: int) -> list[dict[str, object]]:
+    """The log records of these requests, once `expected` of them are written (<= 5 s)."""
+    deadline = time.monotonic() + 5
+    while True:
+        lines = [line for path in sorted(folder.glob("predictions-*.jsonl"))
+                 for line in path.read_text(encoding="utf-8").splitlines()]
+        records = [json.loads(line) for line in lines]  # every line parses
+        mine = [r for r in records if r["request_id"] in request_ids]
+        if len(mine) >= expected or time.monotonic() > deadline:
+            return mine
+        time.sleep(0.05)
 
 
 @pytest.fixture(scope="session")

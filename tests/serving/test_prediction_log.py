@@ -2,33 +2,19 @@
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from pathlib import Path
 
 import pytest
 
-from tests.serving.conftest import MODEL, TICKET, Server
+from tests.serving.conftest import MODEL, TICKET, Server, prediction_records
 
 pytestmark = pytest.mark.integration
 
-RECORD_FIELDS = {"record_version", "timestamp", "request_id", "ticket_id", "model_name",
-                 "model_version", "variant", "endpoint", "features", "urgency_probability",
-                 "urgent", "threshold", "latency_ms"}
-
-
-def _records(folder: Path, request_ids: set[str], expected: int) -> list[dict[str, object]]:
-    """The log records of these requests, once `expected` of them are written (<= 5 s)."""
-    deadline = time.monotonic() + 5
-    while True:
-        lines = [line for path in sorted(folder.glob("predictions-*.jsonl"))
-                 for line in path.read_text(encoding="utf-8").splitlines()]
-        records = [json.loads(line) for line in lines]  # every line parses
-        mine = [r for r in records if r["request_id"] in request_ids]
-        if len(mine) >= expected or time.monotonic() > deadline:
-            return mine
-        time.sleep(0.05)
+RECORD_FIELDS = {"record_version", "severity", "time", "logging.googleapis.com/labels",
+                 "request_id", "ticket_id", "model_name", "model_version", "variant", "endpoint",
+                 "features", "urgency_probability", "urgent", "threshold", "latency_ms"}
 
 
 def test_each_prediction_is_logged_as_answered(server: Server, prediction_log_dir: Path) -> None:
@@ -38,14 +24,17 @@ def test_each_prediction_is_logged_as_answered(server: Server, prediction_log_di
     batch = server.post("/predict/batch", headers={"X-Request-ID": batch_id}, json={"tickets": [
         {"title": "VPN broken for the whole office", "ticket_id": "log-2"},
         {"description": "Please update my billing address"}]}).json()
-    records = _records(prediction_log_dir, {single_id, batch_id}, 3)
+    records = prediction_records(prediction_log_dir, {single_id, batch_id}, 3)
     assert len(records) == 3
     by_ticket = {r["ticket_id"]: r for r in records}
     answers = {"log-1": single, "log-2": batch["predictions"][0],
                None: batch["predictions"][1]}
     for ticket_id, answer in answers.items():
         record = by_ticket[ticket_id]
-        assert set(record) == RECORD_FIELDS
+        assert set(record) == RECORD_FIELDS  # no trace: this server has no project set
+        assert (record["record_version"], record["severity"]) == (2, "INFO")
+        assert record["logging.googleapis.com/labels"] == {"model_version": "1",
+                                                           "variant": "challenger"}
         assert record["urgency_probability"] == answer["urgency_probability"]
         assert record["urgent"] == answer["urgent"]
         assert (record["model_name"], record["model_version"]) == (MODEL, "1")
@@ -67,7 +56,7 @@ def test_refused_requests_are_not_logged(server: Server, prediction_log_dir: Pat
     assert answer.status_code == 422
     server.post("/predict", json=TICKET)  # a later, logged prediction proves the writer ran
     time.sleep(0.3)
-    assert _records(prediction_log_dir, {request_id}, 0) == []
+    assert prediction_records(prediction_log_dir, {request_id}, 0) == []
 
 
 def test_one_file_per_worker_process(server: Server, prediction_log_dir: Path) -> None:

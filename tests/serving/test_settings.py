@@ -21,6 +21,7 @@ def test_defaults_follow_the_contract_and_cloud_run(monkeypatch: pytest.MonkeyPa
     assert (settings.prediction_log, settings.variant) == ("stdout", "production")
     assert settings.gunicorn_workers == 1
     assert not settings.auth_enabled
+    assert settings.google_cloud_project is None  # Cloud Run does not set it: no trace fields
 
 
 def test_empty_variables_count_as_unset(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -47,6 +48,8 @@ def test_api_keys_are_split_on_commas(monkeypatch: pytest.MonkeyPatch) -> None:
     ("MODEL_RETRY_SECONDS", "0", "greater than 0"),
     ("LOG_LEVEL", "loud", "should match pattern"),
     ("PREDICTION_LOG", "/proc/forbidden/log.jsonl", "writable"),
+    ("GOOGLE_CLOUD_PROJECT", "My_Project", "should match pattern"),
+    ("GOOGLE_CLOUD_PROJECT", "projects/tu-prod", "should match pattern"),
 ])
 def test_a_bad_value_names_the_variable(monkeypatch: pytest.MonkeyPatch, name: str, value: str,
                                         phrase: str) -> None:

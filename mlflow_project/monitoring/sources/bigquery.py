@@ -4,7 +4,8 @@ A sink with partitioned tables writes each log to one table (Cloud Run's stdout:
 `run_googleapis_com_stdout`) partitioned by day on the entry's `timestamp`, our record in the
 `jsonPayload` column. One parameterised query reads the window: the `timestamp` range prunes the
 partitions to the window's days, `record_version` keeps prediction records only, and only the
-payload (as JSON) and the entry's timestamp are selected; rows are streamed page by page.
+payload (as JSON) and the entry's timestamp (a current record's time, lifted out of the payload by
+Cloud Logging: `log_entries`) are selected; rows are streamed page by page.
 Against an emulator set BIGQUERY_EMULATOR_HOST=http://HOST:PORT (anonymous, like
 STORAGE_EMULATOR_HOST for GCS).
 """

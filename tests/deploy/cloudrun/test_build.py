@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from deploy.cloudrun import build as cloud_build
-from deploy.cloudrun.naming import image_tag, version_of
+from deploy.cloudrun.naming import version_of
 from deploy.cloudrun.settings import CloudRunSettings
 from tests.deploy.conftest import REPO
 
@@ -77,7 +77,8 @@ def test_dry_run_prints_the_submit_command_with_every_substitution() -> None:
         "_MLFLOW_TRACKING_URI=https://mlflow.example.com,"
         "_MODEL_URI=models:/ticket_urgency@challenger,_TRAFFIC=20,"
         f"_GIT_SHA={SHA},_BRANCH=feature-ab-rollout,_TEST_ARGS=,_API_KEYS_SECRET=,"
-        "_RUNTIME_SERVICE_ACCOUNT= .")
+        "_RUNTIME_SERVICE_ACCOUNT=,"
+        "_BUILD_SERVICE_ACCOUNT=ticket-urgency-build@ml-model-480910.iam.gserviceaccount.com .")
 
 
 def test_dry_run_prints_each_step_as_cloud_build_runs_it() -> None:
@@ -88,15 +89,16 @@ def test_dry_run_prints_each_step_as_cloud_build_runs_it() -> None:
         "make lint test",
         "python -m serving.bake_model --model-uri 'models:/ticket_urgency@production'",
         "--build-arg MODEL_VERSION=${version}",
-        f"-t ${{IMAGE}}:{image_tag('${version}')} -t ${{IMAGE}}:${{GIT_SHA}} "
-        "-t ${IMAGE}:feature-ab-rollout",  # ab deploys the image tagged for a model version
-        "-t ${IMAGE}:latest .",
-        "docker push --all-tags ${IMAGE}",
+        '--build-arg BUILDKIT_INLINE_CACHE=1 "${cache[@]}" -t ${IMAGE}:${GIT_SHA} .',
+        "export DOCKER_BUILDKIT=1",
+        "gcloud artifacts docker images list \"${IMAGE}\" --project=ml-model-480910",
+        "docker push ${IMAGE}:${GIT_SHA}",
         "tag=challenger",
         'if [ "all" = all ]; then tag=candidate; fi',
         "flags+=(--no-traffic --tag=${tag})",
         "gcloud run deploy ticket-urgency-api --project=ml-model-480910 --region=asia-south1",
-        '--revision-suffix="v${version}-${GIT_SHA:0:7}"',
+        '--image="$(cat /workspace/image_ref)"',
+        '--revision-suffix="v${version}-${GIT_SHA:0:7}-${BUILD_ID:0:8}"',
         "--startup-probe=httpGet.path=/ready",
         "ROLLOUT_API_KEY_SECRET='' .venv/bin/python -m deploy.rollout",
         '--target cloudrun --version "$(cat /workspace/model_version)"',
@@ -107,7 +109,8 @@ def test_dry_run_prints_each_step_as_cloud_build_runs_it() -> None:
     ]:
         assert expected in out, expected
     steps = re.findall(r"^# step \d+/\d+ (\S+)", out, re.MULTILINE)
-    assert steps == ["test", "bake", "build", "push", "deploy", "rollout", "ab-start", "record"]
+    assert steps == ["test", "bake", "cache-source", "build", "push", "deploy", "rollout",
+                     "ab-start", "record"]
 
 
 def test_dry_run_then_prints_the_rollout_plan_with_its_watch_and_rollback() -> None:
@@ -142,11 +145,57 @@ def test_an_ab_deploy_prints_no_rollout_plan() -> None:
     assert "# rollout plan" not in out
 
 
-def test_the_revision_suffix_cloud_build_uses_is_read_back_as_the_model_version() -> None:
-    suffix = re.search(r'--revision-suffix="v\$\{version\}-\$\{GIT_SHA:0:7\}"',
-                       deploy("--dry-run").stdout)
+def test_a_rebuild_of_the_same_commit_names_a_new_revision_read_back_as_the_version() -> None:
+    out = deploy("--dry-run").stdout
+    suffix = re.search(r'--revision-suffix="([^"]+)"', out)
     assert suffix is not None
-    assert version_of("ticket-urgency-api", f"ticket-urgency-api-v7-{SHA[:7]}") == "7"
+    names = set()
+    for build_id in ("4fd2a3c1-0000-4000-8000-000000000001",
+                     "9b07e5d2-0000-4000-8000-000000000002"):
+        named = subprocess.run(["bash", "-c", f'echo "ticket-urgency-api-{suffix.group(1)}"'],
+                               env={"version": "7", "GIT_SHA": SHA, "BUILD_ID": build_id},
+                               capture_output=True, text=True, check=True).stdout.strip()
+        assert version_of("ticket-urgency-api", named) == "7"
+        names.add(named)
+    assert names == {f"ticket-urgency-api-v7-{SHA[:7]}-4fd2a3c1",
+                     f"ticket-urgency-api-v7-{SHA[:7]}-9b07e5d2"}
+    assert ('echo "ticket-urgency-api-v${version}-${GIT_SHA:0:7}-${BUILD_ID:0:8}" > '
+            "/workspace/revision") in out  # the name the record and the rollout step use
+
+
+def test_the_build_runs_as_its_own_service_account_and_records_its_image() -> None:
+    config = cloud_build.load_config()
+    assert config["serviceAccount"] == \
+        "projects/${_PROJECT}/serviceAccounts/${_BUILD_SERVICE_ACCOUNT}"
+    assert config["options"]["logging"] == "CLOUD_LOGGING_ONLY"  # required with such an account
+    assert cloud_build.defaults(config)["_BUILD_SERVICE_ACCOUNT"] == \
+        CloudRunSettings().build_account == \
+        "ticket-urgency-build@ml-model-480910.iam.gserviceaccount.com"
+    assert config["images"] == [
+        "${_REGION}-docker.pkg.dev/${_PROJECT}/${_REPOSITORY}/${_SERVICE}:${_GIT_SHA}"]
+    out = deploy("--dry-run", env={
+        "CLOUD_RUN_BUILD_SERVICE_ACCOUNT": "builder-x@other.iam.gserviceaccount.com"}).stdout
+    assert "_BUILD_SERVICE_ACCOUNT=builder-x@other.iam.gserviceaccount.com ." in out
+    assert ("# runs as: projects/ml-model-480910/serviceAccounts/"
+            "builder-x@other.iam.gserviceaccount.com") in out
+    assert ("# records the image: asia-south1-docker.pkg.dev/ml-model-480910/"
+            f"ticket-urgency-repo/ticket-urgency-api:{SHA}") in out
+
+
+def test_the_image_is_tagged_with_the_commit_only_and_deployed_by_digest() -> None:
+    out = deploy("--dry-run").stdout
+    assert re.findall(r" -t (\S+)", out) == ["${IMAGE}:${GIT_SHA}"]
+    assert re.findall(r"--image=(.*?) \\$", out, re.MULTILINE) == ['"$(cat /workspace/image_ref)"']
+    assert "docker push --all-tags" not in out
+
+
+def test_a_commit_that_is_no_commit_id_is_refused() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "deploy.cloudrun.build", "--git-sha", "latest", "--branch", "x",
+         "--dry-run"], cwd=REPO, capture_output=True, text=True, timeout=60, check=False,
+        env={**os.environ, "MLFLOW_TRACKING_URI": "https://mlflow.example.com"})
+    assert result.returncode == 2
+    assert "commit 'latest' is not a git commit id" in result.stderr
 
 
 def test_cloud_run_variables_flow_into_the_substitutions() -> None:
@@ -202,10 +251,10 @@ def test_a_real_deploy_runs_exactly_the_printed_command(tmp_path: Path) -> None:
     assert ["gcloud", *record.read_text().splitlines()] == printed.split(" ")
 
 
-def test_branch_names_become_valid_image_tags() -> None:
-    assert cloud_build.branch_tag("feature/AB rollout#2") == "feature-AB-rollout-2"
+def test_branch_names_become_safe_record_labels() -> None:
+    assert cloud_build.branch_label("feature/AB rollout#2") == "feature-AB-rollout-2"
     with pytest.raises(cloud_build.DeployError):
-        cloud_build.branch_tag("///")
+        cloud_build.branch_label("///")
 
 
 def test_the_makefile_target_prints_the_same_dry_run() -> None:

@@ -9,13 +9,14 @@ import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 from google.cloud.logging_v2.types import LogMetric, LogSink
 from google.cloud.monitoring_dashboard_v1 import Dashboard
 from google.cloud.monitoring_v3 import AlertPolicy
 
+from contracts.prediction_log import PredictionRecord
 from deploy.cloudrun.telemetry.definitions import (
     DEFINITIONS,
     DefinitionError,
@@ -23,9 +24,13 @@ from deploy.cloudrun.telemetry.definitions import (
     load,
 )
 from deploy.cloudrun.telemetry.settings import TelemetrySettings
+from tests.deploy.cloudrun.descriptors_support import descriptors, promql_name
 from tests.deploy.cloudrun.telemetry_support import TARGET, rendered
 
 USER_METRIC = re.compile(r'metric\.type="logging\.googleapis\.com/user/([^"]+)"')
+METRIC_TYPE = re.compile(r'metric\.type="([^"]+)"')
+PROMQL_METRIC = re.compile(r"\b([a-z][a-z0-9_]*:[a-z0-9_]+)")
+BUILT_IN = {"run.googleapis.com/request_count"}
 LABEL = re.compile(r"metric\.labels?\.([a-z_]+)")
 AGGREGATIONS = {"filter": "aggregations", "denominatorFilter": "denominatorAggregations"}
 
@@ -62,8 +67,8 @@ def filters(node: Any) -> Iterator[tuple[str, list[str]]]:
 
 
 def test_each_definition_parses_strictly_into_its_api_type(definitions: Definitions) -> None:
-    assert len(definitions.policies) == 4
-    assert len(definitions.metrics) == 4
+    assert len(definitions.policies) == 8
+    assert len(definitions.metrics) == 3
     for policy in definitions.policies:
         parsed = AlertPolicy.from_json(json.dumps(policy.body))  # unknown fields raise
         assert parsed.display_name == policy.key
@@ -89,14 +94,25 @@ def test_a_misspelt_field_is_refused_with_the_file_named(tmp_path: Path) -> None
 
 def test_alerts_and_dashboard_chart_only_defined_metrics_and_every_one_of_them(
         definitions: Definitions) -> None:
+    """Filters (`metric.type="..."`) and PromQL queries (`domain:path`) name only log-based
+    metrics defined here, custom metrics described in `descriptors/` and Cloud Run's request
+    count; every log-based metric is charted."""
     defined = {metric.key for metric in definitions.metrics}
+    known = ({f"logging.googleapis.com/user/{name}" for name in defined} | set(descriptors())
+             | BUILT_IN)
+    by_promql = {promql_name(metric_type): metric_type for metric_type in known}
     charted = {m for text in strings(definitions.dashboard.body) for m in USER_METRIC.findall(text)}
-    alerted = {m for policy in definitions.policies for text in strings(policy.body)
-               for m in USER_METRIC.findall(text)}
+    named = {policy.key: {*(m for text in strings(policy.body) for m in METRIC_TYPE.findall(text)),
+                          *(by_promql.get(m, m) for text in strings(policy.body)
+                            for m in PROMQL_METRIC.findall(text))}
+             for policy in definitions.policies}
     assert charted == defined
-    assert alerted <= defined
-    assert {"ticket_urgency_server_errors", "ticket_urgency_prediction_latency",
-            "ticket_urgency_predictions"} <= alerted
+    assert all(types <= known for types in named.values()), named
+    alerted = {m for types in named.values() for m in types}
+    assert {"logging.googleapis.com/user/ticket_urgency_prediction_latency",
+            "logging.googleapis.com/user/ticket_urgency_predictions",
+            "run.googleapis.com/request_count"} <= alerted
+    assert len(alerted & set(descriptors())) == 3  # drift verdict and the two heartbeats
 
 
 def test_every_metric_label_a_filter_uses_is_a_label_of_that_metric(
@@ -134,9 +150,10 @@ def test_the_sink_selects_exactly_the_services_prediction_records(
     assert body["filter"] == (
         'resource.type="cloud_run_revision" AND resource.labels.service_name="svc-under-test" '
         'AND logName="projects/test-project-1/logs/run.googleapis.com%2Fstdout" '
-        "AND jsonPayload.record_version=1")
-    record_metrics = [m for m in definitions.metrics if m.key != "ticket_urgency_server_errors"]
-    assert {m.body["filter"] for m in record_metrics} == {body["filter"]}
+        "AND (jsonPayload.record_version=1 OR jsonPayload.record_version=2)")
+    readable = get_args(PredictionRecord.model_fields["record_version"].annotation)
+    assert readable == (1, 2)  # every version monitoring reads, and no other
+    assert {m.body["filter"] for m in definitions.metrics} == {body["filter"]}
 
 
 def test_the_sink_fills_the_table_monitoring_reads() -> None:
@@ -145,14 +162,6 @@ def test_the_sink_fills_the_table_monitoring_reads() -> None:
     table = re.sub(r"[./]", "_", log_id.replace("%2F", "/"))
     assert table == "run_googleapis_com_stdout"
     assert TelemetrySettings.model_fields["dataset"].default == "ticket_urgency_logs"
-
-
-def test_the_server_error_metric_counts_5xx_from_the_request_log(
-        definitions: Definitions) -> None:
-    errors = next(m for m in definitions.metrics if m.key == "ticket_urgency_server_errors")
-    assert 'logName="projects/test-project-1/logs/run.googleapis.com%2Frequests"' in \
-        errors.body["filter"]
-    assert "httpRequest.status>=500" in errors.body["filter"]
 
 
 def test_only_the_target_is_templated_and_no_default_is_hard_coded(

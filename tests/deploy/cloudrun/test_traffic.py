@@ -1,5 +1,7 @@
 """`ab` against Cloud Run: the real `google-cloud-run` client (REST) talking to a local fake of
-the Admin API, and a real (SQLite) registry with v1 @production and v2 passed the gate.
+the Admin API, and a real (SQLite) registry with v1 @production and v2 passed the gate. A
+revision `ab` deploys runs the image digest of its version's newest deployment record (a GCS
+emulator, `deployment_records`) or the digest given with `--image`; never a tag.
 
 Each test asserts the exact traffic targets (and revision template) the client sent.
 """
@@ -19,6 +21,7 @@ from deploy.cloudrun.settings import CloudRunSettings
 from deploy.cloudrun.traffic import CloudRunTarget
 from registry_tools.ab.plan import Change, Route
 from tests.deploy.cloudrun.fake_cloud_run import BY_REVISION, FakeCloudRun
+from tests.deploy.conftest import DeploymentRecords
 from tests.registry_tools.ab.support import Registry, ab
 from tests.registry_tools.ab.test_ab_analysis import log_line
 
@@ -26,6 +29,7 @@ SVC = "ticket-urgency-api"
 V1 = f"{SVC}-v1-0aaaaaa"
 V2 = f"{SVC}-v2-0bbbbbb"
 IMAGE = "asia-south1-docker.pkg.dev/ml-model-480910/ticket-urgency-repo/ticket-urgency-api"
+V1_IMAGE, V2_IMAGE, GIVEN_IMAGE = (f"{IMAGE}@sha256:{c * 64}" for c in "12f")
 
 
 def sent(fake: FakeCloudRun) -> list[tuple[int, str, int, str]]:
@@ -43,7 +47,8 @@ def test_start_refuses_a_challenger_that_fails_its_smoke_test_and_gives_it_no_tr
         fake_cloud_run: FakeCloudRun, service_path: str, registry: Registry) -> None:
     fake_cloud_run.seed(service_path, [V1], [(V1, 100, "production")])
     fake_cloud_run.broken.add("2")
-    result = ab("start", "--target", "cloudrun", "--version", "2", "--percent", "20")
+    result = ab("start", "--target", "cloudrun", "--version", "2", "--percent", "20",
+                "--image", GIVEN_IMAGE)
     assert result.exit_code == 3
     assert "failed its smoke test and got no traffic" in result.output
     assert "/tagged/challenger/predict answered 500" in result.output
@@ -59,7 +64,11 @@ def by_revision(revision: str, percent: int, tag: str) -> tuple[int, str, int, s
 
 
 def test_start_deploys_the_challenger_revision_and_splits_traffic(
-        fake_cloud_run: FakeCloudRun, service_path: str, registry: Registry) -> None:
+        fake_cloud_run: FakeCloudRun, service_path: str, registry: Registry,
+        deployment_records: DeploymentRecords) -> None:
+    deployment_records.deployed(f"{SVC}-v2-0ccccc-11111111", "2", f"{IMAGE}@sha256:{'0' * 64}")
+    deployment_records.deployed(f"{SVC}-v2-0ccccc-22222222", "2", V2_IMAGE)  # newest of v2
+    deployment_records.deployed(V1, "1", V1_IMAGE)
     fake_cloud_run.seed(service_path, [V1], [(V1, 100, "production")])
     read_etag = fake_cloud_run.services[service_path].etag
     result = ab("start", "--target", "cloudrun", "--version", "2", "--percent", "20",
@@ -71,7 +80,8 @@ def test_start_deploys_the_challenger_revision_and_splits_traffic(
     assert sent(fake_cloud_run) == [by_revision(V1, 80, "production"),
                                     by_revision(new, 20, "challenger")]
     container = update.template.containers[0]
-    assert container.image == f"{IMAGE}:model-v2"
+    assert container.image == V2_IMAGE
+    assert f"its image: {V2_IMAGE}" in result.output
     assert [(e.name, e.value) for e in container.env] == [("PREDICTION_LOG", "stdout"),
                                                           ("VARIANT", "challenger")]
     assert update.template.service_account == "runtime@example.iam.gserviceaccount.com"
@@ -229,7 +239,9 @@ def test_a_missing_service_is_an_error_naming_it(
 
 def test_status_shows_traffic_tag_urls_and_per_variant_figures(
         fake_cloud_run: FakeCloudRun, service_path: str, registry: Registry,
-        tmp_path: Path) -> None:
+        tmp_path: Path,
+        deployment_records: DeploymentRecords) -> None:
+    deployment_records.deployed(V2, "2", V2_IMAGE)
     fake_cloud_run.seed(service_path, [V1, V2], [(V1, 100, "production")])
     assert ab("start", "--target", "cloudrun", "--version", "2", "--percent", "25").exit_code == 0
     now = datetime.now(UTC)
@@ -261,7 +273,9 @@ def test_settings_are_validated_with_the_variable_named(
 
 
 def test_a_floating_latest_route_is_pinned_to_its_revision(
-        fake_cloud_run: FakeCloudRun, service_path: str, registry: Registry) -> None:
+        fake_cloud_run: FakeCloudRun, service_path: str, registry: Registry,
+        deployment_records: DeploymentRecords) -> None:
+    deployment_records.deployed(V2, "2", V2_IMAGE)
     fake_cloud_run.seed(service_path, [V1], [(V1, 100, "")])
     fake_cloud_run.services[service_path].traffic = [run_v2.TrafficTarget(
         type_=run_v2.TrafficTargetAllocationType.TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST,
@@ -271,3 +285,57 @@ def test_a_floating_latest_route_is_pinned_to_its_revision(
     new = fake_cloud_run.updates[-1].template.revision
     assert sent(fake_cloud_run) == [by_revision(V1, 95, "production"),
                                     by_revision(new, 5, "challenger")]
+
+
+def test_start_without_a_record_of_the_version_is_refused_and_changes_nothing(
+        fake_cloud_run: FakeCloudRun, service_path: str, registry: Registry,
+        deployment_records: DeploymentRecords) -> None:
+    deployment_records.deployed(V1, "1", V1_IMAGE)
+    fake_cloud_run.seed(service_path, [V1], [(V1, 100, "production")])
+    for dry_run in ([], ["--dry-run"]):
+        result = ab("start", "--target", "cloudrun", "--version", "2", "--percent", "20",
+                    *dry_run)
+        assert result.exit_code == 3, result.output
+        assert ("refused: no deployment record in gs://ml-model-bucket-22/deployments/"
+                "ticket-urgency-api/ names model version 2 with an image digest") in result.output
+    assert fake_cloud_run.updates == []
+    assert "ab.started_at" not in registry.tags("2")
+
+
+@pytest.mark.parametrize("tag", [f"{IMAGE}:model-v2", f"{IMAGE}:latest",
+                                 f"{IMAGE}:0123456789abcdef0123456789abcdef01234567"])
+def test_an_image_given_by_tag_is_refused_before_anything_is_read(
+        fake_cloud_run: FakeCloudRun, service_path: str, registry: Registry, tag: str) -> None:
+    fake_cloud_run.seed(service_path, [V1], [(V1, 100, "production")])
+    result = ab("start", "--target", "cloudrun", "--version", "2", "--percent", "20",
+                "--image", tag)
+    assert result.exit_code == 2, result.output
+    assert f"--image {tag!r} is not a digest reference" in result.output
+    assert (fake_cloud_run.requests, fake_cloud_run.updates) == ([], [])
+
+
+def test_an_image_given_by_digest_is_deployed_without_reading_any_record(
+        fake_cloud_run: FakeCloudRun, service_path: str, registry: Registry,
+        no_credentials: dict[str, str]) -> None:
+    fake_cloud_run.seed(service_path, [V1], [(V1, 100, "production")])
+    result = ab("start", "--target", "cloudrun", "--version", "2", "--percent", "20",
+                "--image", GIVEN_IMAGE)  # no emulator, no credentials: a GCS read would fail
+    assert result.exit_code == 0, result.output
+    assert fake_cloud_run.updates[-1].template.containers[0].image == GIVEN_IMAGE
+
+
+def test_rollback_to_a_version_whose_revision_is_gone_deploys_its_recorded_digest(
+        fake_cloud_run: FakeCloudRun, service_path: str, registry: Registry,
+        deployment_records: DeploymentRecords) -> None:
+    deployment_records.deployed(V1, "1", V1_IMAGE)
+    deployment_records.deployed(V2, "2", V2_IMAGE)
+    fake_cloud_run.seed(service_path, [V1, V2], [(V1, 80, "production"), (V2, 20, "challenger")])
+    assert ab("promote", "--target", "cloudrun").exit_code == 0
+    fake_cloud_run.seed(service_path, [V2], [(V2, 100, "production")])  # v1's revision deleted
+    result = ab("rollback", "--target", "cloudrun", "--reason", "complaints")
+    assert result.exit_code == 0, result.output
+    update = fake_cloud_run.updates[-1]
+    assert re.fullmatch(rf"{SVC}-v1-ab\d{{12}}", update.template.revision)
+    assert update.template.containers[0].image == V1_IMAGE
+    assert sent(fake_cloud_run) == [by_revision(update.template.revision, 100, "production")]
+    assert registry.production() == "1"

@@ -5,13 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from contracts.prediction_log import prediction_record
 from demo.tickets import DriftConfig, GeneratorConfig, generate_tickets
 from mlflow_project.model.scoring import TicketScorer
 from mlflow_project.monitoring.checks import WindowSample
 
 
 def record(timestamp: str = "2026-03-01T10:00:00.000+00:00", **changes: Any) -> dict[str, Any]:
-    """A valid record as serving's `log_records` writes it, with `changes` applied."""
+    """A valid version 1 record (as serving wrote them before version 2: readers still take
+    them), with `changes` applied; `current_record` is today's."""
     base: dict[str, Any] = {
         "record_version": 1, "timestamp": timestamp, "request_id": "r-1", "ticket_id": "T-1",
         "model_name": "ticket_urgency", "model_version": "3", "variant": "production",
@@ -21,6 +23,12 @@ def record(timestamp: str = "2026-03-01T10:00:00.000+00:00", **changes: Any) -> 
         "urgency_probability": 0.91, "urgent": True, "threshold": 0.5, "latency_ms": 2.5,
     }
     return {**base, **changes}
+
+
+def current_record(time: str = "2026-03-01T10:00:00.000000Z", **changes: Any) -> dict[str, Any]:
+    """A valid record as serving's `log_records` writes it now, with `changes` applied."""
+    fields = {k: v for k, v in record().items() if k not in {"record_version", "timestamp"}}
+    return prediction_record(**{**fields, "time": time, **changes})
 
 
 def write_lines(path: Path, lines: list[str]) -> Path:

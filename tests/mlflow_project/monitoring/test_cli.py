@@ -55,11 +55,16 @@ def test_bad_arguments_exit_2_naming_the_option(tmp_path: Path, args: tuple[str,
     assert message in " ".join(result.stderr.replace("│", " ").split()), result.stderr
 
 
-def test_a_bad_setting_exits_2_naming_the_variable(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("variables", "message"), [
+    ({"TU_MONITOR_TEXT_COMPONENTS": "1"},
+     "TU_MONITOR_TEXT_COMPONENTS='1': Input should be greater than or equal to 2"),
+    ({"TU_CLOUD_METRICS_MODE": "on"},
+     "TU_CLOUD_METRICS_PROJECT=None: Value error, required when TU_CLOUD_METRICS_MODE is on"),
+])
+def test_a_bad_setting_exits_2_naming_the_variable(tmp_path: Path, variables: dict[str, str],
+                                                   message: str) -> None:
     result = subprocess.run([sys.executable, "-m", "mlflow_project.monitoring", "--logs",
                              str(tmp_path)], cwd=REPO, capture_output=True, text=True,
-                            timeout=300, check=False,
-                            env={**os.environ, "TU_MONITOR_TEXT_COMPONENTS": "1"})
+                            timeout=300, check=False, env={**os.environ, **variables})
     assert result.returncode == 2
-    assert "TU_MONITOR_TEXT_COMPONENTS='1': Input should be greater than or equal to 2" in (
-        result.stderr)
+    assert message in result.stderr

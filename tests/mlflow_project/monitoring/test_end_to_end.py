@@ -16,9 +16,11 @@ from pathlib import Path
 import mlflow
 import pandas as pd
 import pytest
+from google.cloud.monitoring_v3 import CreateTimeSeriesRequest
 
 from demo.tickets import DriftConfig, GeneratorConfig, generate_tickets
 from demo.traffic import log_records, write_jsonl
+from mlflow_project.cloud_metrics import names
 from mlflow_project.data.io import write_table
 from mlflow_project.monitoring.watched_model import find_version, load_watched_model
 from mlflow_project.registry.store import move_alias
@@ -26,6 +28,8 @@ from mlflow_project.runs import ensure_experiment
 from mlflow_project.settings import ProjectSettings
 from mlflow_project.training.config import TrainConfig
 from mlflow_project.training.job import train
+from tests.deploy.cloudrun.descriptors_support import descriptors, mismatches
+from tests.mlflow_project.cloud_metrics.fake_monitoring import fake_monitoring
 from tests.support import BIN, Store, make_store
 
 pytestmark = pytest.mark.integration
@@ -87,8 +91,13 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Deployment:
     return Deployment(store, data, root / "calm", root / "drifted", root / "feedback.csv")
 
 
-def _monitor(deployment: Deployment, *args: str):
-    return deployment.store.run(sys.executable, "-m", "mlflow_project.monitoring", *args)
+def _monitor(deployment: Deployment, *args: str, extra_env: dict[str, str] | None = None):
+    return deployment.store.run(sys.executable, "-m", "mlflow_project.monitoring", *args,
+                                extra_env=extra_env)
+
+
+def _cloud(mode: str, **more: str) -> dict[str, str]:
+    return {"TU_CLOUD_METRICS_MODE": mode, "TU_CLOUD_METRICS_PROJECT": "test-project-1", **more}
 
 
 def test_mlflow_run_logs_metrics_and_the_report_with_the_lineage_reference(
@@ -159,3 +168,37 @@ def test_a_missing_reference_exits_3(deployment: Deployment, tmp_path: Path) -> 
     assert f"input unusable: reference unusable: {tmp_path / 'gone.csv'}: no such file" in (
         result.stderr)
     assert not (tmp_path / "o").exists()
+
+
+def test_a_dry_run_prints_the_cloud_monitoring_request_of_the_run(deployment: Deployment,
+                                                                   tmp_path: Path) -> None:
+    result = _monitor(deployment, "--logs", str(deployment.drifted_logs), *WINDOW,
+                      "--engine", "scipy", "--out", str(tmp_path), extra_env=_cloud("dry-run"))
+    assert result.returncode == 10, result.stderr[-3000:]
+    printed = json.loads(result.stdout[result.stdout.index("\n[") + 1:])
+    [request] = [CreateTimeSeriesRequest.from_json(json.dumps(entry)) for entry in printed]
+    assert request.name == "projects/test-project-1"
+    known = descriptors()
+    assert [problem for series in request.time_series
+            for problem in mismatches(series, known)] == []
+    verdicts = {series.metric.labels["feature"]: series.points[0].value.int64_value
+                for series in request.time_series if series.metric.type == names.DRIFT_VERDICT}
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert verdicts == {name: int(check["drift"]) for name, check in summary["checks"].items()}
+    assert verdicts["source"] == 1
+    assert len(summary["cloud_metrics"]) == len(request.time_series)
+
+
+def test_points_cloud_monitoring_would_refuse_fail_in_one_line_after_the_run_is_recorded(
+        deployment: Deployment, tmp_path: Path) -> None:
+    with fake_monitoring() as fake:
+        result = _monitor(deployment, "--logs", str(deployment.calm_logs), *WINDOW,
+                          "--engine", "scipy", "--out", str(tmp_path),
+                          extra_env=_cloud("on", CLOUD_MONITORING_EMULATOR_HOST=fake.address))
+        assert fake.requests == []
+    assert result.returncode == 1
+    [line] = [line for line in result.stderr.splitlines() if line.startswith("error")]
+    assert line.startswith("error: the run is recorded, but its metrics are not in Cloud "
+                           f"Monitoring: {names.ROWS_WATCHED}: a point at {UNTIL.isoformat()} "
+                           "is outside what Cloud Monitoring accepts")
+    assert json.loads((tmp_path / "summary.json").read_text())["status"] == "ok"

@@ -12,7 +12,7 @@ import pytest
 
 from mlflow_project.monitoring.errors import InputUnusable
 from mlflow_project.monitoring.logs import INPUT_COLUMNS, LOG_COLUMNS, read_log_window
-from tests.mlflow_project.monitoring.helpers import record, write_lines
+from tests.mlflow_project.monitoring.helpers import current_record, record, write_lines
 
 SINCE = datetime(2026, 3, 1, tzinfo=UTC)
 UNTIL = datetime(2026, 3, 2, tzinfo=UTC)
@@ -34,6 +34,25 @@ def test_valid_records_in_the_window_are_read_in_time_order(tmp_path: Path) -> N
     assert window.records["source"].tolist() == ["email", "email"]
 
 
+def test_current_and_version_1_records_are_read_alike(tmp_path: Path) -> None:
+    """A folder holding logs from before and after serving moved to version 2."""
+    write_lines(tmp_path / "old.jsonl", [json.dumps(record("2026-03-01T09:00:00.000+00:00",
+                                                           ticket_id="T-old"))])
+    write_lines(tmp_path / "new.jsonl", [
+        json.dumps(current_record("2026-03-01T08:00:00.250000Z", ticket_id="T-new",
+                                  model_version="4", variant="challenger")),
+        json.dumps(current_record("2026-03-01T10:00:00", ticket_id="T-naive")),
+        json.dumps(current_record("2026-03-02T00:00:00.000000Z"))])
+    window = read_log_window(str(tmp_path), SINCE, UNTIL)
+    assert window.records["ticket_id"].tolist() == ["T-new", "T-old"]
+    assert window.records["timestamp"].tolist() == [
+        datetime(2026, 3, 1, 8, 0, 0, 250000, tzinfo=UTC), datetime(2026, 3, 1, 9, tzinfo=UTC)]
+    assert window.records["model_version"].tolist() == ["4", "3"]
+    assert window.records["variant"].tolist() == ["challenger", "production"]
+    assert (window.malformed, window.outside_window) == (1, 1)
+    assert window.malformed_examples[0].reason.startswith("time: ")
+
+
 def test_malformed_lines_are_counted_with_their_reason_and_the_rest_used(
         tmp_path: Path) -> None:
     no_zone = record("2026-03-01T10:00:00")
@@ -43,7 +62,7 @@ def test_malformed_lines_are_counted_with_their_reason_and_the_rest_used(
         json.dumps(record(urgency_probability=1.5)),
         json.dumps({k: v for k, v in record().items() if k != "features"}),
         json.dumps(no_zone),
-        json.dumps(record(record_version=2)),
+        json.dumps(record(record_version=3)),
         "[1, 2]",
         "",
         json.dumps(record(ticket_id=None, extra_field="ignored", model_version=4)),

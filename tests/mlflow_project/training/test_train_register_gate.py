@@ -15,8 +15,10 @@ import pandas as pd
 import pytest
 
 from demo.tickets import GeneratorConfig, generate_tickets
+from mlflow_project.cloud_metrics import names
 from mlflow_project.data.io import write_table
-from tests.support import BIN, EXPERIMENT, Store
+from tests.mlflow_project.cloud_metrics.fake_monitoring import fake_monitoring
+from tests.support import BIN, EXPERIMENT, Store, free_port
 
 pytestmark = pytest.mark.integration
 
@@ -101,6 +103,32 @@ def test_retraining_the_same_inputs_registers_nothing_new(store: Store,
     assert result.returncode == 0, result.stderr[-3000:]
     assert "same data, code and parameters as version 1" in result.stdout
     assert store.versions() == ["1"]
+
+
+def test_a_completed_run_reports_its_completion_to_cloud_monitoring(
+        store: Store, tickets_csv: Path) -> None:
+    with fake_monitoring() as fake:
+        result = store.train(tickets_csv, extra_env={
+            "TU_CLOUD_METRICS_MODE": "on", "TU_CLOUD_METRICS_PROJECT": "test-project-1",
+            "CLOUD_MONITORING_EMULATOR_HOST": fake.address})
+    assert result.returncode == 0, result.stderr[-3000:]
+    [request] = fake.requests
+    [series] = request.time_series
+    assert series.metric.type == names.TRAINING_COMPLETED
+    assert series.metric.labels["model_version"] == "1"
+    assert series.points[0].value.int64_value == 0  # same inputs: nothing new registered
+
+
+def test_an_unreachable_cloud_monitoring_fails_training_in_one_line(
+        store: Store, tickets_csv: Path) -> None:
+    result = store.train(tickets_csv, extra_env={
+        "TU_CLOUD_METRICS_MODE": "on", "TU_CLOUD_METRICS_PROJECT": "test-project-1",
+        "TU_CLOUD_METRICS_TIMEOUT_SECONDS": "1",
+        "CLOUD_MONITORING_EMULATOR_HOST": f"http://127.0.0.1:{free_port()}"})
+    assert result.returncode != 0
+    assert ("error: training finished, but its completion is not in Cloud Monitoring: "
+            "projects/test-project-1: Cloud Monitoring did not take the points (0 of 1 series "
+            "written)") in result.stderr
 
 
 def test_promotion_moves_production_and_records_who_when_why(store: Store) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from contracts.cloud_logging import log_time
 from contracts.prediction_log import PredictionRecord, prediction_record
 from registry_tools.ab.analysis import figures, percentile, wilson
 from registry_tools.ab.logs import read_log
@@ -19,7 +20,7 @@ def record(n: int, version: str, *, urgent: bool, score: float, latency: float,
            ticket: str | None = None, request: str | None = None,
            at: datetime = T0) -> PredictionRecord:
     return PredictionRecord.model_validate(prediction_record(
-        timestamp=(at + timedelta(seconds=n)).isoformat(), request_id=request or f"r{n}",
+        time=log_time(at + timedelta(seconds=n)), request_id=request or f"r{n}",
         ticket_id=ticket, model_name="ticket_urgency", model_version=version,
         variant="production" if version == "1" else "challenger", endpoint="/predict",
         features={"title": "t", "description": "d", "source": "web",
@@ -28,7 +29,7 @@ def record(n: int, version: str, *, urgent: bool, score: float, latency: float,
 
 
 def log_line(n: int, version: str | None, at: datetime, ticket: str | None = None) -> str:
-    """A prediction-log line exactly as serving writes it (serving/predictions.py)."""
+    """A prediction-log line as serving wrote it before record version 2 (still read)."""
     return json.dumps({
         "record_version": 1, "timestamp": (at + timedelta(seconds=n)).isoformat(),
         "request_id": f"req-{n}", "ticket_id": ticket, "model_name": "ticket_urgency",

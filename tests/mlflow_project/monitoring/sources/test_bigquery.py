@@ -27,6 +27,7 @@ from mlflow_project.monitoring.sources.bigquery import (
     build_query,
     parse_table_uri,
 )
+from tests.mlflow_project.monitoring.sources.sink import lift, served
 from tests.support import REPO
 
 URI = "bq://test-project.logs.run_googleapis_com_stdout"
@@ -118,9 +119,11 @@ def test_rows_become_records_with_the_entry_time_when_the_payload_has_none(
         stand_in: StandInClient) -> None:
     at = datetime(2026, 3, 1, 10, 0, 0, 3000, tzinfo=UTC)
     lifted = {**record(request_id="r-lifted"), "timestamp": None}  # a null column in the row
+    _, current = lift(served(datetime(2026, 3, 1, 12, tzinfo=UTC), request_id="r-current"))
     stand_in.rows = [
         _row(record(), at),
         _row(lifted, datetime(2026, 3, 1, 11, tzinfo=UTC)),
+        _row({**current, "timestamp": None}, datetime(2026, 3, 1, 12, tzinfo=UTC)),
         _row(record("2026-03-01T23:59:59.999+00:00", request_id="r-late"), UNTIL),
         _row(record("2026-03-02T00:00:10+00:00"), UNTIL + timedelta(seconds=10)),
         _row(record(urgency_probability=1.5), at),
@@ -128,12 +131,14 @@ def test_rows_become_records_with_the_entry_time_when_the_payload_has_none(
     ]
     counts = LogCounts()
     records = list(open_source(URI).records(SINCE, UNTIL, counts))
-    assert [r.request_id for r in records] == ["r-1", "r-lifted", "r-late"]
+    assert [r.request_id for r in records] == ["r-1", "r-lifted", "r-current", "r-late"]
     assert records[0] == PredictionRecord.model_validate(record())
     assert records[1].timestamp == datetime(2026, 3, 1, 11, tzinfo=UTC)
-    assert (counts.files, counts.lines, counts.outside_window, counts.malformed) == (1, 6, 1, 2)
+    assert (records[2].record_version, records[2].timestamp) == (
+        2, datetime(2026, 3, 1, 12, tzinfo=UTC))
+    assert (counts.files, counts.lines, counts.outside_window, counts.malformed) == (1, 7, 1, 2)
     assert [(m.file, m.line, m.reason.split(":")[0]) for m in counts.malformed_examples] == [
-        (URI, 5, "urgency_probability"), (URI, 6, "Invalid JSON payload")]
+        (URI, 6, "urgency_probability"), (URI, 7, "Invalid JSON payload")]
     (call,) = stand_in.calls
     assert call["sql"] == build_query(parse_table_uri(URI))
     assert call["parameters"] == {"since": ("TIMESTAMP", SINCE),

@@ -35,6 +35,7 @@ from tests.mlflow_project.monitoring.sources.sink import (
     record_entry,
     request_entry,
     served,
+    served_v1,
     text_entry,
 )
 
@@ -102,14 +103,16 @@ def listed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 def _day_of_traffic() -> tuple[list[dict[str, Any]], dict[str, bytes]]:
-    """Records of 2026-03-01 (some with their timestamp lifted into the entry, the last one
-    printed just before midnight, so its entry lands in the next day's folder), around them
-    records of other days, other stdout lines and request logs."""
+    """Records of 2026-03-01, current ones (their time lifted into the entry) and version 1 ones
+    (one with its timestamp lifted, the last printed just before midnight, so its entry lands
+    in the next day's folder), around them records of other days, other stdout lines and
+    request logs."""
     window = [served(utc(1, 0, 0, 0, 0), ticket_id="T-midnight"),
-              served(utc(1, 9, 15), ticket_id=None),
+              served_v1(utc(1, 9, 15), ticket_id=None),
               served(utc(1, 9, 40), model_version="4", variant="challenger"),
-              served(utc(1, 23, 59, 59, 999), ticket_id="T-last")]
-    entries = [record_entry(record, lifted=n % 2 == 0) for n, record in enumerate(window)]
+              served_v1(utc(1, 23, 59, 59, 999), ticket_id="T-last")]
+    entries = [record_entry(window[0]), record_entry(window[1], lifted=True),
+               record_entry(window[2]), record_entry(window[3])]
     entries += [record_entry(served(utc(28, 23, 59, month=2))),   # the day before: not listed
                 record_entry(served(utc(2, 0, 0, 30))),           # just after: read, outside
                 text_entry("[INFO] Booting worker with pid: 7", utc(1, 9)),

@@ -2,9 +2,9 @@
 --logs logging+gs://...` -> the verdict, with the registered model of the monitoring end-to-end
 tests (`tests/mlflow_project/monitoring/test_end_to_end.py`, whose fixture is reused).
 
-Each record serving printed becomes a Cloud Run stdout LogEntry (half of them with the record's
-`timestamp` lifted into the entry), the line a crash cut short becomes a text entry, and gunicorn's
-own line and the request logs sit beside them, as in a real sink's bucket.
+Each record serving printed becomes a Cloud Run stdout LogEntry (its time, severity and labels
+lifted into the entry, as Cloud Logging does), the line a crash cut short becomes a text entry,
+and gunicorn's own line and the request logs sit beside them, as in a real sink's bucket.
 """
 
 from __future__ import annotations
@@ -43,13 +43,13 @@ def _sink_export(served_jsonl: Path, prefix: str) -> dict[str, bytes]:
     """What a GCS sink holds after serving printed the lines of `served_jsonl` on Cloud Run."""
     entries: list[LogEntry] = [text_entry("[INFO] Starting gunicorn 23.0.0",
                                           SINCE + timedelta(minutes=1))]
-    for number, line in enumerate(served_jsonl.read_text().splitlines()):
+    for line in served_jsonl.read_text().splitlines():
         try:
             record = json.loads(line)
         except ValueError:  # not JSON: Cloud Logging keeps the line as text
             entries.append(text_entry(line, entries[-1].timestamp))
             continue
-        entries.append(record_entry(record, lifted=number % 2 == 0))
+        entries.append(record_entry(record))
     requests = [request_entry(entry.timestamp) for entry in entries[1:50]]
     return (export_objects(entries, folder=f"{prefix}/{STDOUT}")
             | export_objects(requests, folder=f"{prefix}/{REQUESTS}"))

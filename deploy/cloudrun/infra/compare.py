@@ -12,24 +12,23 @@ newlines (a YAML block's), and in filters and Markdown they mean nothing.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
-
-from deploy.cloudrun.telemetry.definitions import parse
-from deploy.cloudrun.telemetry.kinds import Kind
+from proto import Message as TypedMessage
 
 WELL_KNOWN = "google.protobuf."  # Duration, wrappers: compared as values, zero included
 
 
-def differences(desired: Mapping[str, Any], observed: Mapping[str, Any], kind: Kind) -> list[str]:
-    """The JSON paths of the fields `desired` sets that `observed` has otherwise (none: equal).
+def differences(desired: TypedMessage | Message, observed: TypedMessage | Message) -> list[str]:
+    """The JSON paths of the fields `desired` sets that `observed` has otherwise (none: equal);
+    both are messages of one type, the client library's or plain protobuf."""
+    return _diff(_raw(desired), _raw(observed), "")
 
-    `observed` is read leniently: fields this client's API version does not know are skipped.
-    """
-    return _diff(parse(desired, kind), parse(observed, kind, strict=False), "")
+
+def _raw(message: TypedMessage | Message) -> Message:
+    return type(message).pb(message) if isinstance(message, TypedMessage) else message
 
 
 def _diff(want: Message, have: Message, path: str) -> list[str]:

@@ -1,7 +1,0 @@
-"""`python -m deploy.cloudrun.telemetry`: see `deploy.cloudrun.telemetry.cli`."""
-
-import sys
-
-from deploy.cloudrun.telemetry.cli import main
-
-sys.exit(main())

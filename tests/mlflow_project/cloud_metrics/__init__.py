@@ -1,0 +1,1 @@
+"""Tests of mlflow_project/cloud_metrics."""
