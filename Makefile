@@ -290,6 +290,17 @@ ab-abort: install ## end the A/B test: all traffic back to production
 ab-rollback: install ## all traffic and @production back to the previous version (REASON=...)
 	registry-tools ab rollback --reason "$(REASON)"
 
+REHEARSAL_ARGS ?=
+
+.PHONY: rollout-rehearsal rollout
+
+rollout-rehearsal: install ## make deploy's rollout on the local A/B stack: a healthy version to 100 %, a broken one rolled back (REHEARSAL_ARGS)
+	@$(MAKE) --no-print-directory system-deps SYSTEM_TOOLS=nginx
+	$(BIN)/python -m deploy.local.rollout_rehearsal $(REHEARSAL_ARGS)
+
+rollout: install ## roll MODEL_VERSION out in watched steps (AB_TARGET=local|cloudrun; ROLLOUT_*; DRY_RUN=1 prints)
+	$(BIN)/python -m deploy.rollout --version $(MODEL_VERSION) $(if $(filter 1 yes true,$(DRY_RUN)),--dry-run)
+
 # --- batch scoring (mlflow_project/batch) -------------------------------------------------------
 INPUT ?= $(DEMO_DATA)
 OUTPUT ?= $(DEMO_DIR)/predictions.parquet

@@ -1,10 +1,21 @@
-"""What the A/B commands need from a target: read its traffic, apply a change, find its logs."""
+"""What the A/B and rollout commands need from a target: read its traffic, apply a change, reach
+a tagged revision, find its logs."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from registry_tools.ab.plan import Change, Snapshot
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """How a client reaches one revision: a base URL and the headers that select it."""
+
+    url: str
+    headers: Mapping[str, str] = field(default_factory=dict)
 
 
 class Target(Protocol):
@@ -29,6 +40,10 @@ class Target(Protocol):
 
     def urls(self) -> dict[str, str]:
         """Where to reach the service (`service`) and each tagged revision (by tag)."""
+        ...
+
+    def endpoint(self, tag: str | None) -> Endpoint:
+        """How to reach the revision tagged `tag` (None: the service, as its clients do)."""
         ...
 
     def default_logs(self) -> str | None:

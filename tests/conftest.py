@@ -163,12 +163,14 @@ def registry(trained_store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 
 @pytest.fixture
 def fake_cloud_run(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeCloudRun]:
-    """A fake Admin API on loopback; `CLOUD_RUN_API_ENDPOINT` points `ab` at it."""
+    """A fake Admin API on loopback; `CLOUD_RUN_API_ENDPOINT` points `ab` at it. Its revisions'
+    URLs take calls without IAM, so smoke tests send no ID token (`ROLLOUT_SMOKE_ID_TOKEN`)."""
     from tests.deploy.cloudrun.fake_cloud_run import FakeCloudRun, serve
 
     fake = FakeCloudRun()
     with serve(fake) as url:
         monkeypatch.setenv("CLOUD_RUN_API_ENDPOINT", url)
+        monkeypatch.setenv("ROLLOUT_SMOKE_ID_TOKEN", "false")
         yield fake
 
 

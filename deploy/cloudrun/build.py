@@ -10,7 +10,9 @@ The substitutions come from one place: cloudbuild.yaml's defaults, overridden by
 printed command is the whole truth. `--dry-run` prints that `gcloud builds submit` command and then
 every step of cloudbuild.yaml with the substitutions applied exactly as Cloud Build applies them
 (`$$` is a literal `$`; `$_NAME`/`${_NAME}` are substitutions; `$BUILD_ID` and friends are filled
-in by Cloud Build). Git commit and branch default to the checkout's (`git rev-parse`).
+in by Cloud Build), then, for `--traffic all`, the rollout plan of the `rollout` step
+(`deploy.rollout`: smoke test, watched traffic steps, rollback). Git commit and branch default
+to the checkout's (`git rev-parse`).
 """
 
 from __future__ import annotations
@@ -142,6 +144,25 @@ def rendered_steps(config: Mapping[str, Any], values: Mapping[str, str]) -> list
     return lines
 
 
+def print_rollout_plan(version: str | None) -> None:
+    """What the `rollout` step does with the revision the `deploy` step created (tagged
+    `candidate`, no traffic): smoke test, watched traffic steps, and the rollback on a breach."""
+    from deploy.rollout.cli import print_plan
+    from deploy.rollout.runner import Rollout
+    from deploy.rollout.settings import RolloutSettings
+    from registry_tools.ab.settings import TargetKind
+
+    settings = RolloutSettings.load()
+    shown = version or "N"
+    print(f"# rollout plan of step rollout (CANDIDATE: the revision the deploy step created, "
+          f"tagged candidate with no traffic; v{shown}: the baked model version; PREVIOUS: the "
+          "revision serving all traffic now; ROLLOUT_* settings):")
+    print_plan(Rollout(version=shown, steps=settings.steps,
+                       window_seconds=settings.window_seconds, thresholds=settings.thresholds,
+                       revision="CANDIDATE"), TargetKind.CLOUDRUN, settings,
+               CloudRunSettings.load())
+
+
 def _git(*args: str) -> str:
     return subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True,
                           check=True).stdout.strip()
@@ -208,6 +229,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"warning: MLFLOW_TRACKING_URI={tracking_uri!r} is not a tracking server "
                       "Cloud Build can reach; a real deploy refuses it", file=sys.stderr)
             print("\n".join([shlex.join(command), *rendered_steps(config, values)]))
+            if args.traffic == "all":
+                print_rollout_plan(args.model_version)
             return 0
         if not remote:
             raise DeployError("MLFLOW_TRACKING_URI must be the tracking server's http(s) URL "

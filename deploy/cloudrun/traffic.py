@@ -19,7 +19,8 @@ from deploy.cloudrun import deployments, naming
 from deploy.cloudrun.client import revisions_client, services_client
 from deploy.cloudrun.images import require_digest
 from deploy.cloudrun.settings import CloudRunSettings
-from registry_tools.ab.plan import Change, NewRevision, Revision, Route, Snapshot
+from deploy.targets import Endpoint
+from registry_tools.ab.plan import Change, NewRevision, PlanError, Revision, Route, Snapshot
 
 BY_REVISION = run_v2.TrafficTargetAllocationType.TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION
 TO_LATEST = run_v2.TrafficTargetAllocationType.TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST
@@ -85,6 +86,14 @@ class CloudRunTarget:
         found = {status.tag: status.uri for status in self._service.traffic_statuses
                  if status.tag and status.uri}
         return {"service": self._service.uri, **found} if self._service.uri else found
+
+    def endpoint(self, tag: str | None) -> Endpoint:
+        """The tag's URL as Cloud Run reports it (None: the service URL); PlanError if none."""
+        key = tag or "service"
+        url = self.urls().get(key)
+        if url is None:
+            raise PlanError(f"Cloud Run reports no URL for {key} of {self._settings.service}")
+        return Endpoint(url)
 
     def default_logs(self) -> str | None:
         """Cloud Run's prediction logs are in Cloud Logging: export them, pass --logs."""

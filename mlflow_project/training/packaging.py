@@ -10,6 +10,7 @@ import json
 import shutil
 import tempfile
 import warnings
+from collections.abc import Mapping
 from importlib.metadata import version
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from mlflow_project.model import pyfunc
 from mlflow_project.model.staged import TwoStageModel
 
 MODEL_PACKAGE_DIR = Path(pyfunc.__file__).resolve().parent
+MODEL_CODE = MODEL_PACKAGE_DIR / "model_code.py"
 RUNTIME_PACKAGES = ("mlflow-skinny", "scikit-learn", "numpy", "scipy", "pandas", "joblib",
                     "cloudpickle")
 
@@ -44,19 +46,24 @@ def runtime_requirements() -> list[str]:
 
 
 def log_pyfunc_model(pipeline: Pipeline | TwoStageModel, threshold: float,
-                     target_recall: float) -> ModelInfo:
-    """Log the model (pipeline, threshold, inference code, signature, example) to the active run."""
+                     target_recall: float, *, model_code: Path = MODEL_CODE,
+                     extra_config: Mapping[str, object] | None = None) -> ModelInfo:
+    """Log the model (pipeline, threshold, inference code, signature, example) to the active run.
+
+    `model_code` is the model-from-code file MLflow runs at load time; another one (a demo's
+    deliberately broken model) may read its own keys from `extra_config` in the model config.
+    """
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         pipeline_path = folder / "pipeline.joblib"
         config_path = folder / "model_config.json"
         joblib.dump(pipeline, pipeline_path)
-        config_path.write_text(json.dumps({"threshold": threshold,
+        config_path.write_text(json.dumps({**(extra_config or {}), "threshold": threshold,
                                            "target_recall": target_recall}))
         code_root = _bundle_inference_code(folder / "code")
         return mlflow.pyfunc.log_model(
             name="model",
-            python_model=str(MODEL_PACKAGE_DIR / "model_code.py"),
+            python_model=str(model_code),
             artifacts={pyfunc.PIPELINE_ARTIFACT: str(pipeline_path),
                        pyfunc.CONFIG_ARTIFACT: str(config_path)},
             code_paths=[str(code_root)],

@@ -3,7 +3,8 @@
 Targets: `local` (default; a rehearsal on this machine: `ab up` first) or `cloudrun` (the
 `CLOUD_RUN_*` service, through traffic tags). Every change prints its plan; `--dry-run` prints it
 and stops. Exit codes: 0 done; 1 registry, Cloud Run or process error; 2 bad arguments or
-settings; 3 refused (the plan or the gate says no, or an input such as the prediction logs or the
+settings; 3 refused (the plan or the gate says no, a challenger failed the smoke test `start`
+runs on its tag URL before it gets traffic, or an input such as the prediction logs or the
 feedback file cannot be used; the message says why and what to do). A feedback file is judged by
 the same rules, with the same exit code, as `monitor` judges it.
 """
@@ -26,11 +27,16 @@ from contracts.cli import fail
 from contracts.settings import SettingsError
 from deploy.cloudrun.deployments import RecordNotFound
 from deploy.cloudrun.images import ImageError
+from deploy.cloudrun.naming import CHALLENGER_TAG
 from deploy.cloudrun.settings import CloudRunSettings
 from deploy.local.ab.nginx import NginxError
 from deploy.local.ab.target import LocalTarget
 from deploy.local.processes import StackError
-from deploy.targets import Target
+from deploy.rollout.credentials import smoke_test
+from deploy.rollout.plan import tag_only
+from deploy.rollout.settings import RolloutSettings
+from deploy.rollout.smoke import SmokeFailed
+from deploy.targets import Endpoint, Target
 from mlflow_project.data.io import DataSourceError
 from mlflow_project.monitoring.errors import InputUnusable
 from mlflow_project.monitoring.feedback import load_feedback
@@ -115,7 +121,8 @@ def start(
     target: TargetOption = None,
     dry_run: DryRunOption = False,
 ) -> None:
-    """Deploy VERSION as the challenger (if it has no revision yet) and give it PERCENT %."""
+    """Deploy VERSION as the challenger (if it has no revision yet) with no traffic, smoke-test
+    its tag URL, and only then give it PERCENT %."""
     with _handled():
         ctx = _context(target, image)
         view = registry.read_view(ctx.client, ctx.project.model_name)
@@ -126,9 +133,21 @@ def start(
                             production_version=production, name_for=ctx.target.new_revision_name)
         _show(ctx, snapshot, change, f"registry: v{version} tagged as an experiment started at "
                                      f"{percent}% ({reason or 'no reason given'})")
+        production_route, challenger_route = change.routes
+        staged = tag_only(production_route.revision, challenger_route.revision, CHALLENGER_TAG,
+                          change.deploy)
+        kind = TargetKind.LOCAL if isinstance(ctx.target, LocalTarget) else TargetKind.CLOUDRUN
+        smoke = smoke_test(RolloutSettings.load(), ctx.cloud, kind, dry_run=dry_run)
+        typer.echo(f"  first: {challenger_route.revision} with no traffic, then its smoke test:")
         if dry_run:
+            for line in smoke.plan(Endpoint(f"<{CHALLENGER_TAG} tag URL>"), version):
+                typer.echo(f"    {line}")
             return
-        ctx.target.apply(change)
+        ctx.target.apply(staged)
+        for line in smoke.run(ctx.target.endpoint(CHALLENGER_TAG), version):
+            typer.echo(f"    {line}")
+        ctx.target.snapshot()
+        ctx.target.apply(Change(change.action, change.routes))
         registry.record_start(ctx.client, view.name, version, percent=percent,
                               actor=ctx.project.actor, reason=reason)
         typer.echo(f"A/B test running: v{version} gets {percent}%, v{production} the rest")
@@ -362,6 +381,9 @@ def _handled() -> Iterator[None]:
         fail(str(exc), EXIT_REFUSED)
     except (PlanError, PromotionRefused, LockTimeout, RecordNotFound) as exc:
         fail(f"refused: {exc}", EXIT_REFUSED)
+    except SmokeFailed as exc:
+        fail(f"refused: the challenger failed its smoke test and got no traffic: {exc}",
+             EXIT_REFUSED)
     except ImageError as exc:
         fail(str(exc), EXIT_USAGE)
     except MlflowException as exc:

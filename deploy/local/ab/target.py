@@ -9,13 +9,17 @@ up at 0 % after a promotion or an abort, as Cloud Run keeps them, so a rollback 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 from deploy.cloudrun import naming
 from deploy.local.ab import nginx, servers
 from deploy.local.ab.state import LocalRevision, LocalState, load_state, locked, save_state
 from deploy.local.processes import Service, is_healthy, running_pid, start, stop
+from deploy.targets import Endpoint
 from registry_tools.ab.plan import Change, PlanError, Revision, Route, Snapshot
 from registry_tools.ab.settings import AbSettings
+
+TAG_HEADER = "X-AB-Tag"  # read by nginx.conf.template's map
 
 
 class LocalTarget:
@@ -90,8 +94,17 @@ class LocalTarget:
         """The router's URL; a tagged revision is the same URL with its `X-AB-Tag` header."""
         base = f"http://127.0.0.1:{self._port}"
         routes = load_state(self._run_dir).routes
-        return {"service": base, **{r.tag: f"{base} (header X-AB-Tag: {r.tag})"
+        return {"service": base, **{r.tag: f"{base} (header {TAG_HEADER}: {r.tag})"
                                     for r in routes if r.tag}}
+
+    def endpoint(self, tag: str | None) -> Endpoint:
+        """The router's URL; a tag is reached with the `X-AB-Tag` header (its tag URL)."""
+        base = f"http://127.0.0.1:{self._port}"
+        return Endpoint(base, {TAG_HEADER: tag} if tag else {})
+
+    def access_log(self) -> Path:
+        """nginx's access log: status, route and time of every proxied request."""
+        return self._layout.access_log
 
     def default_logs(self) -> str | None:
         """The folder the local servers append their prediction logs to."""

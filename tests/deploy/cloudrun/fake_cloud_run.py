@@ -1,10 +1,13 @@
-"""A local fake of the Cloud Run Admin API v2 (REST): just the calls `ab` makes.
+"""A local fake of the Cloud Run Admin API v2 (REST): just the calls `ab` and rollouts make.
 
 GetService, UpdateService (returns a long-running Operation, not yet done), GetOperation (done,
-with the updated Service) and ListRevisions, on loopback. It applies an update the way Cloud Run
-does: a template with a new revision name creates that revision; traffic must add up to 100 and
-name existing revisions; tags are unique; a stale `etag` is refused with ABORTED. Every update
-body is kept (`updates`) so tests assert exactly what the real client sent.
+with the updated Service) and ListRevisions, on loopback. Served, its service and tag URLs are
+its own (`/service`, `/tagged/<tag>`), where the revision they reach answers the smoke test's
+`/ready`, `/metadata` (the version its name carries) and `/predict` (500 for the model versions
+in `broken`). It applies an update the way Cloud Run does: a template with a new revision name
+creates that revision; traffic must add up to 100 and name existing revisions; tags are unique; a
+stale `etag` is refused with ABORTED. Every update body is kept (`updates`) so tests assert
+exactly what the real client sent.
 """
 
 from __future__ import annotations
@@ -24,9 +27,12 @@ from google.cloud import run_v2
 from google.longrunning import operations_pb2
 from google.protobuf import json_format
 
+from deploy.cloudrun.naming import version_of
+
 BY_REVISION = run_v2.TrafficTargetAllocationType.TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION
 SERVICE = re.compile(r"^/v2/(projects/[^/]+/locations/[^/]+/services/[^/:]+)$")
 REVISIONS = re.compile(r"^/v2/(projects/[^/]+/locations/[^/]+/services/[^/]+)/revisions$")
+TAGGED = re.compile(r"^/(?:tagged/([a-z0-9-]+)|service)/(ready|metadata|predict)$")
 OPERATION = re.compile(r"^/v2/(projects/[^/]+/locations/[^/]+/operations/[^/]+)$")
 
 
@@ -47,6 +53,9 @@ class FakeCloudRun:
         self.operations: dict[str, run_v2.Service] = {}
         self.updates: list[run_v2.Service] = []
         self.requests: list[str] = []
+        self.broken: set[str] = set()
+        self.authorizations: list[str] = []  # the Authorization header of each call to a URL
+        self.base_url: str | None = None
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
         self._clock = datetime(2025, 1, 1, tzinfo=UTC)
@@ -55,7 +64,8 @@ class FakeCloudRun:
              image: str = "img:old") -> None:
         """A service with `revisions` (oldest first) and traffic `(revision, percent, tag)`."""
         service = run_v2.Service(
-            name=name, uri=f"https://{_short(name)}-abc-el.a.run.app",
+            name=name, uri=f"{self.base_url}/service" if self.base_url
+            else f"https://{_short(name)}-abc-el.a.run.app",
             template=run_v2.RevisionTemplate(
                 revision=revisions[-1], service_account="runtime@example.iam.gserviceaccount.com",
                 labels={"model-version": revisions[-1].split("-v")[-1].split("-")[0],
@@ -107,6 +117,20 @@ class FakeCloudRun:
         if len(tags) != len(set(tags)):
             raise ApiError(HTTPStatus.BAD_REQUEST, "INVALID_ARGUMENT", "tags must be unique")
 
+    def tag_url(self, tag: str, host: str) -> str:
+        """The URL of a tag: Cloud Run's form, or the fake's own once served."""
+        if self.base_url is None:
+            return f"https://{tag}---{host}-abc-el.a.run.app"
+        return f"{self.base_url}/tagged/{tag}"
+
+    def reached(self, tag: str | None) -> tuple[str, str]:
+        """(service, revision) of the revision carrying `tag` (None: the one with most traffic)."""
+        for name, service in self.services.items():
+            for target in sorted(service.traffic, key=lambda t: -t.percent):
+                if target.tag == tag or tag is None:
+                    return _short(name), target.revision
+        raise ApiError(HTTPStatus.NOT_FOUND, "NOT_FOUND", f"no revision is tagged {tag}")
+
     def _add_revision(self, service: str, revision: str, image: str = "img:old") -> None:
         self._clock += timedelta(minutes=1)
         self.revisions[service].append(run_v2.Revision(
@@ -120,8 +144,7 @@ class FakeCloudRun:
         host = _short(service.name)
         service.traffic_statuses = [
             run_v2.TrafficTargetStatus(type_=t.type_, revision=t.revision, percent=t.percent,
-                                       tag=t.tag, uri=f"https://{t.tag}---{host}-abc-el.a.run.app"
-                                       if t.tag else "")
+                                       tag=t.tag, uri=self.tag_url(t.tag, host) if t.tag else "")
             for t in service.traffic]
         self.services[service.name] = service
 
@@ -136,6 +159,11 @@ class Handler(BaseHTTPRequestHandler):
         self.fake.requests.append(f"GET {path}")
         self._answer(lambda: self._get(path))
 
+    def do_POST(self) -> None:
+        path = urlsplit(self.path).path
+        self.fake.requests.append(f"POST {path}")
+        self._answer(lambda: self._revision(path))
+
     def do_PATCH(self) -> None:
         path = urlsplit(self.path).path
         self.fake.requests.append(f"PATCH {path}")
@@ -149,7 +177,24 @@ class Handler(BaseHTTPRequestHandler):
         self._answer(lambda: json.loads(json_format.MessageToJson(operations_pb2.Operation(
             name=self.fake.update_service(match.group(1), body), done=False))))
 
+    def _revision(self, path: str) -> object:
+        """A tagged revision's own answers to the smoke test."""
+        match = TAGGED.match(path)
+        if match is None:
+            raise ApiError(HTTPStatus.NOT_FOUND, "NOT_FOUND", f"no route {path}")
+        self.fake.authorizations.append(self.headers.get("Authorization", ""))
+        service, revision = self.fake.reached(match.group(1))
+        if match.group(2) == "ready":
+            return {"status": "ready"}
+        if match.group(2) == "metadata":
+            return {"model_version": version_of(service, revision)}
+        if version_of(service, revision) in self.fake.broken:
+            raise ApiError(HTTPStatus.INTERNAL_SERVER_ERROR, "INTERNAL", "internal error")
+        return {"urgency_probability": 0.5, "urgent": False}
+
     def _get(self, path: str) -> object:
+        if TAGGED.match(path):  # a revision's own URL
+            return self._revision(path)
         if match := SERVICE.match(path):
             return json.loads(run_v2.Service.to_json(self.fake.get_service(match.group(1))))
         if match := REVISIONS.match(path):
@@ -190,8 +235,9 @@ def serve(fake: FakeCloudRun) -> Iterator[str]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
+    fake.base_url = f"http://127.0.0.1:{server.server_address[1]}"
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
+        yield fake.base_url
     finally:
         server.shutdown()
         server.server_close()

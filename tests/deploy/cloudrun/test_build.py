@@ -93,21 +93,56 @@ def test_dry_run_prints_each_step_as_cloud_build_runs_it() -> None:
         "export DOCKER_BUILDKIT=1",
         "gcloud artifacts docker images list \"${IMAGE}\" --project=ml-model-480910",
         "docker push ${IMAGE}:${GIT_SHA}",
-        "flags+=(--no-traffic --tag=challenger)",
+        "tag=challenger",
+        'if [ "all" = all ]; then tag=candidate; fi',
+        "flags+=(--no-traffic --tag=${tag})",
         "gcloud run deploy ticket-urgency-api --project=ml-model-480910 --region=asia-south1",
         '--image="$(cat /workspace/image_ref)"',
         '--revision-suffix="v${version}-${GIT_SHA:0:7}-${BUILD_ID:0:8}"',
         "--startup-probe=httpGet.path=/ready",
-        '--to-revisions="${revision}=100"',
-        '--set-tags="production=${revision}"',
+        "ROLLOUT_API_KEY_SECRET='' .venv/bin/python -m deploy.rollout",
+        '--target cloudrun --version "$(cat /workspace/model_version)"',
+        '--revision "${revision}";;',
         'case "all" in all|none) exit 0;; esac',
-        "registry-tools ab start --target cloudrun --percent all",  # not reached for all
+        "--target cloudrun --percent all",  # ab start, not reached for all
         '"gs://ml-model-bucket-22/deployments/ticket-urgency-api/${revision}.json"',
     ]:
         assert expected in out, expected
     steps = re.findall(r"^# step \d+/\d+ (\S+)", out, re.MULTILINE)
-    assert steps == ["test", "bake", "cache-source", "build", "push", "deploy", "traffic",
+    assert steps == ["test", "bake", "cache-source", "build", "push", "deploy", "rollout",
                      "ab-start", "record"]
+
+
+def test_dry_run_then_prints_the_rollout_plan_with_its_watch_and_rollback() -> None:
+    out = deploy("--dry-run").stdout
+    plan = out[out.index("# rollout plan of step rollout"):]
+    service = "gcloud run services update-traffic ticket-urgency-api --project=ml-model-480910 " \
+              "--region=asia-south1"
+    ordered = [
+        "tag candidate: PREVIOUS 100% [production], CANDIDATE (vN) 0% [candidate]",
+        "smoke test of https://candidate---ticket-urgency-api-<hash>.a.run.app",
+        "GET https://candidate---ticket-urgency-api-<hash>.a.run.app/ready -H 'Authorization: "
+        "Bearer <ID token for https://candidate---ticket-urgency-api-<hash>.a.run.app>' -> 200",
+        "model_version N",
+        "/predict -H", "(one ticket) -> 200 with urgency_probability",
+        f"{service} --to-revisions=PREVIOUS=90,CANDIDATE=10 "
+        "--set-tags=production=PREVIOUS,candidate=CANDIDATE",
+        'watch 300 s: ListTimeSeries projects/ml-model-480910 filter=\'metric.type = '
+        '"run.googleapis.com/request_count"',
+        "REDUCE_PERCENTILE_99",
+        "--to-revisions=PREVIOUS=50,CANDIDATE=50",
+        "--to-revisions=CANDIDATE=100 --set-tags=production=CANDIDATE",
+        "on a breach, the rollback:",
+        f"{service} --to-revisions=PREVIOUS=100 --set-tags=production=PREVIOUS",
+    ]
+    position = 0
+    for line in ordered:  # each after the one before
+        position = plan.index(line, position) + len(line)
+
+
+def test_an_ab_deploy_prints_no_rollout_plan() -> None:
+    out = deploy("--dry-run", "--model-alias", "challenger", "--traffic", "20").stdout
+    assert "# rollout plan" not in out
 
 
 def test_a_rebuild_of_the_same_commit_names_a_new_revision_read_back_as_the_version() -> None:
@@ -125,7 +160,7 @@ def test_a_rebuild_of_the_same_commit_names_a_new_revision_read_back_as_the_vers
     assert names == {f"ticket-urgency-api-v7-{SHA[:7]}-4fd2a3c1",
                      f"ticket-urgency-api-v7-{SHA[:7]}-9b07e5d2"}
     assert ('echo "ticket-urgency-api-v${version}-${GIT_SHA:0:7}-${BUILD_ID:0:8}" > '
-            "/workspace/revision") in out  # the name the record and the traffic step use
+            "/workspace/revision") in out  # the name the record and the rollout step use
 
 
 def test_the_build_runs_as_its_own_service_account_and_records_its_image() -> None:

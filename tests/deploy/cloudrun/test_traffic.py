@@ -37,6 +37,28 @@ def sent(fake: FakeCloudRun) -> list[tuple[int, str, int, str]]:
     return [(int(t.type_), t.revision, t.percent, t.tag) for t in fake.updates[-1].traffic]
 
 
+def smoke_then_split(requests: list[str]) -> list[str]:
+    """The updates (`PATCH`) and the smoke test's requests to tag URLs, in order."""
+    return [r if "/tagged/" in r else "PATCH" for r in requests
+            if r.startswith("PATCH") or "/tagged/" in r]
+
+
+def test_start_refuses_a_challenger_that_fails_its_smoke_test_and_gives_it_no_traffic(
+        fake_cloud_run: FakeCloudRun, service_path: str, registry: Registry) -> None:
+    fake_cloud_run.seed(service_path, [V1], [(V1, 100, "production")])
+    fake_cloud_run.broken.add("2")
+    result = ab("start", "--target", "cloudrun", "--version", "2", "--percent", "20",
+                "--image", GIVEN_IMAGE)
+    assert result.exit_code == 3
+    assert "failed its smoke test and got no traffic" in result.output
+    assert "/tagged/challenger/predict answered 500" in result.output
+    assert smoke_then_split(fake_cloud_run.requests)[-2:] == [
+        "GET /tagged/challenger/metadata", "POST /tagged/challenger/predict"]  # no split after
+    served = fake_cloud_run.services[service_path].traffic
+    assert [(t.revision, t.percent) for t in served if t.percent] == [(V1, 100)]
+    assert "ab.outcome" not in registry.tags("2")
+
+
 def by_revision(revision: str, percent: int, tag: str) -> tuple[int, str, int, str]:
     return (int(BY_REVISION), revision, percent, tag)
 
@@ -64,7 +86,13 @@ def test_start_deploys_the_challenger_revision_and_splits_traffic(
                                                           ("VARIANT", "challenger")]
     assert update.template.service_account == "runtime@example.iam.gserviceaccount.com"
     assert dict(update.template.labels) == {"model-version": "2"}
-    assert update.etag == read_etag  # read-modify-write guarded by the etag
+    staged = fake_cloud_run.updates[-2]  # first: the challenger with no traffic
+    assert [(t.revision, t.percent, t.tag) for t in staged.traffic] == [
+        (V1, 100, "production"), (new, 0, "challenger")]
+    assert staged.etag == read_etag  # read-modify-write guarded by the etag
+    assert smoke_then_split(fake_cloud_run.requests) == [
+        "PATCH", "GET /tagged/challenger/ready", "GET /tagged/challenger/metadata",
+        "POST /tagged/challenger/predict", "PATCH"]
     tags = registry.tags("2")
     assert (tags["ab.percent"], tags["ab.outcome"], tags["ab.reason"]) == \
         ("20", "running", "try C=1")
@@ -89,8 +117,10 @@ def test_dry_run_prints_the_plan_and_sends_nothing(
     assert result.exit_code == 0, result.output
     assert f"traffic after:  {V1} (v1) 80% [production], {V2} (v2) 20% [challenger]" in \
         result.output
+    assert f"first: {V2} with no traffic, then its smoke test:" in result.output
+    assert "GET <challenger tag URL>/metadata -> 200, model_version 2" in result.output
     assert fake_cloud_run.updates == []
-    assert not any(r.startswith("PATCH") for r in fake_cloud_run.requests)
+    assert not any(r.startswith("PATCH") or "/tagged/" in r for r in fake_cloud_run.requests)
     assert "ab.started_at" not in registry.tags("2")
 
 
@@ -227,7 +257,7 @@ def test_status_shows_traffic_tag_urls_and_per_variant_figures(
     document = json.loads(result.output)
     assert [(t["model_version"], t["percent"], t["tag"]) for t in document["traffic"]] == \
         [("1", 75, "production"), ("2", 25, "challenger")]
-    assert document["urls"]["challenger"].startswith("https://challenger---ticket-urgency-api")
+    assert document["urls"]["challenger"] == f"{fake_cloud_run.base_url}/tagged/challenger"
     rows = {row["role"]: row for row in document["variants"]}
     assert (rows["production"]["predictions"], rows["challenger"]["predictions"]) == (30, 10)
     assert (rows["challenger"]["labelled"], rows["challenger"]["accuracy"]) == (2, 0.5)
