@@ -1,5 +1,6 @@
 """What the smoke test presents: the API key (`ROLLOUT_API_KEY`, or the service's `API_KEYS`
-secret in Secret Manager) and, on a private Cloud Run service, a Google ID token per URL.
+secret in Secret Manager) and, on a private Cloud Run service, a Google ID token per URL (minted
+from Application Default Credentials as for the tracking server, `mlflow_project.tracking_auth`).
 
 Both `python -m deploy.rollout` and `registry-tools ab start` build their smoke test here.
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 from deploy.cloudrun.settings import CloudRunSettings
 from deploy.rollout.settings import RolloutSettings
 from deploy.rollout.smoke import SmokeTest
+from mlflow_project.tracking_auth import identity_token
 from registry_tools.ab.settings import TargetKind
 
 
@@ -24,7 +26,7 @@ def smoke_test(settings: RolloutSettings, cloud: CloudRunSettings, kind: TargetK
         key = api_key(settings, cloud)
     tokens = kind is TargetKind.CLOUDRUN and settings.smoke_id_token
     return SmokeTest(api_key=key, timeout=settings.smoke_timeout_seconds,
-                     identity_token=google_id_token if tokens else None)
+                     identity_token=identity_token if tokens else None)
 
 
 def api_key(settings: RolloutSettings, cloud: CloudRunSettings) -> str | None:
@@ -41,11 +43,3 @@ def api_key(settings: RolloutSettings, cloud: CloudRunSettings) -> str | None:
         name=f"projects/{cloud.project}/secrets/{name}/versions/{version}")
     return secret.payload.data.decode("utf-8").split(",")[0].strip() or None
 
-
-def google_id_token(audience: str) -> str:
-    """A Google-signed ID token for `audience` from Application Default Credentials (a service
-    account: Cloud Build's, the deploy workflow's, or one impersonated)."""
-    import google.auth.transport.requests
-    from google.oauth2 import id_token
-
-    return str(id_token.fetch_id_token(google.auth.transport.requests.Request(), audience))
