@@ -106,8 +106,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def gcs_emulator(bucket: str) -> Iterator[str]:
-    """An in-process GCS emulator on a free loopback port, holding `bucket`; yields its URL
+def gcs_emulator(bucket: str | None = None) -> Iterator[str]:
+    """An in-process GCS emulator on a free loopback port, holding `bucket` if given (else no
+    bucket at all); yields its URL
     (what STORAGE_EMULATOR_HOST must say). Without gcp-storage-emulator, or when it cannot
     start: a failure in CI, a skip elsewhere."""
     try:

@@ -7,7 +7,6 @@ credentials, an unreachable API and a bad setting each end in one line and a non
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -26,6 +25,7 @@ from tests.deploy.cloudrun.fake_google import WRITER_IDENTITY, FakeClients
 from tests.deploy.cloudrun.telemetry_support import CLOUD, TARGET, TEST_ENV, rendered, server
 from tests.deploy.cloudrun.telemetry_support import INVOKER as CALLER
 from tests.deploy.conftest import REPO
+from tests.support import gcs_emulator
 
 DEFS = rendered()
 SERVER = server()
@@ -34,20 +34,12 @@ SERVER = server()
 @pytest.fixture
 def google(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeClients]:
     """The fake APIs, with a storage client of an in-process GCS emulator; the test settings."""
-    server_module = pytest.importorskip("gcp_storage_emulator.server")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    emulator = server_module.create_server("127.0.0.1", port, in_memory=True)
-    emulator.start()
-    monkeypatch.setenv("STORAGE_EMULATOR_HOST", f"http://127.0.0.1:{port}")
-    for name, value in TEST_ENV.items():
-        monkeypatch.setenv(name, value)
-    try:
+    with gcs_emulator() as host:
+        monkeypatch.setenv("STORAGE_EMULATOR_HOST", host)
+        for name, value in TEST_ENV.items():
+            monkeypatch.setenv(name, value)
         yield FakeClients(storage.Client(project=TARGET.project,
                                          credentials=AnonymousCredentials()))
-    finally:
-        emulator.stop()
 
 
 def apply(fake: FakeClients, *args: str) -> int:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,6 +11,7 @@ import pytest
 
 from mlflow_project.monitoring.errors import InputUnusable
 from mlflow_project.monitoring.logs import INPUT_COLUMNS, LOG_COLUMNS, read_log_window
+from tests import support
 from tests.mlflow_project.monitoring.helpers import current_record, record, write_lines
 
 SINCE = datetime(2026, 3, 1, tzinfo=UTC)
@@ -99,18 +99,9 @@ def test_a_missing_folder_or_one_without_logs_is_unusable(tmp_path: Path) -> Non
 @pytest.fixture
 def gcs_emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """An in-process GCS emulator with bucket `logs`; yields the bucket name."""
-    server_module = pytest.importorskip("gcp_storage_emulator.server")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = server_module.create_server("127.0.0.1", port, in_memory=True,
-                                         default_bucket="logs")
-    server.start()
-    monkeypatch.setenv("STORAGE_EMULATOR_HOST", f"http://127.0.0.1:{port}")
-    try:
+    with support.gcs_emulator("logs") as host:
+        monkeypatch.setenv("STORAGE_EMULATOR_HOST", host)
         yield "logs"
-    finally:
-        server.stop()
 
 
 def test_logs_are_read_from_a_gcs_prefix(gcs_emulator: str) -> None:

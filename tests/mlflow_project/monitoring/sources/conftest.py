@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -31,23 +30,8 @@ def gcs_bucket(monkeypatch: pytest.MonkeyPatch) -> Iterator[Bucket]:
 
     Without gcp-storage-emulator, or when it cannot start: a failure in CI, a skip elsewhere.
     """
-    from tests.support import free_port
+    from tests.support import gcs_emulator
 
-    try:
-        from gcp_storage_emulator.server import create_server
-
-        port = free_port()
-        server = create_server("127.0.0.1", port, in_memory=True, default_bucket="sink")
-        server.start()
-    except (ImportError, OSError) as exc:
-        message = (f"the GCS emulator cannot start ({exc}); pip install gcp-storage-emulator "
-                   "(a dev dependency)")
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    host = f"http://127.0.0.1:{port}"
-    monkeypatch.setenv("STORAGE_EMULATOR_HOST", host)
-    try:
+    with gcs_emulator("sink") as host:
+        monkeypatch.setenv("STORAGE_EMULATOR_HOST", host)
         yield Bucket("sink", host)
-    finally:
-        server.stop()
