@@ -10,6 +10,7 @@
 | `TU_GATE_MARGIN_PR_AUC` | 0.05 | the same for PR-AUC |
 | `TU_GATE_MARGIN_RECALL` | 0.10 | the same for recall at each version's own threshold |
 | `TU_GATE_CONFIDENCE` | 0.95 | confidence of the paired bootstrap interval (1000 replicates) |
+| `TU_NOMINATE_LEASE_SECONDS` | 30 | lease of training's @challenger nomination (under 60 s) |
 | `TU_ARTIFACT_ROOT` | beside a SQLite store | artifacts of experiments made on a local store |
 
 `MLFLOW_TRACKING_URI` itself is read by MLflow; this package never rewrites it.
@@ -39,6 +40,8 @@ class ProjectSettings(ModelSettings):
     gate_margin_pr_auc: float = Field(default=0.05, ge=0.0, le=1.0)
     gate_margin_recall: float = Field(default=0.10, ge=0.0, le=1.0)
     gate_confidence: float = Field(default=0.95, gt=0.5, lt=1.0)
+    # A dead nominator's ticket is broken after this long, within the 60 s the next mover waits.
+    nominate_lease_seconds: float = Field(default=30.0, gt=0.0, lt=60.0)
     artifact_root: str | None = None
 
     @property

@@ -41,13 +41,16 @@ class Store:
     def train(self, data: Path, *params: str, extra_env: dict[str, str] | None = None
               ) -> subprocess.CompletedProcess[str]:
         """`mlflow run mlflow_project -e train` exactly as the README gives it."""
+        return self.run(*self.train_command(data, *params), extra_env=extra_env)
+
+    def train_command(self, data: Path, *params: str) -> list[str]:
+        """The command line of `train` (run it from REPO with `env`); ensures its experiment."""
         self.run(str(BIN / "ticket-urgency"), "ensure-experiment", "--name", EXPERIMENT)
         args = ["-P", f"data={data}", "-P", f"experiment_name={EXPERIMENT}"]
         for param in params:
             args += ["-P", param]
-        return self.run(str(BIN / "mlflow"), "run", "mlflow_project", "-e", "train",
-                        "--env-manager", "local", "--experiment-name", EXPERIMENT, *args,
-                        extra_env=extra_env)
+        return [str(BIN / "mlflow"), "run", "mlflow_project", "-e", "train", "--env-manager",
+                "local", "--experiment-name", EXPERIMENT, *args]
 
     def versions(self, name: str = "ticket_urgency") -> list[str]:
         found = self.client().search_model_versions(f"name = '{name}'")

@@ -48,13 +48,17 @@ def clear_alias(client: MlflowClient, lock: RegistryLock, name: str, alias: str,
 
 
 def nominate_challenger(client: MlflowClient, name: str, version: str, *, actor: str,
-                        reason: str, wait: float = 60.0) -> str | None:
+                        reason: str, wait: float = 60.0, lease: float = 30.0) -> str | None:
     """Make `version` (which passed the gate) the challenger, under the lock, audited.
 
     For training, right after the gate passed. Returns the previous challenger (or None); raises
-    LockTimeout when another alias move holds the lock for more than `wait` seconds.
+    LockTimeout when another alias move holds the lock for more than `wait` seconds. `lease`
+    (the lock's stale_after) is short, as a nomination writes for milliseconds: the ticket of a
+    training killed while it waited or held is broken that soon after it comes first, so the
+    next mover (waiting `wait`, longer than `lease`) gets through instead of timing out.
     """
-    with registry_lock(client, name, holder=f"{actor}: nominate v{version}", wait=wait) as lock:
+    with registry_lock(client, name, holder=f"{actor}: nominate v{version}", wait=wait,
+                       stale_after=lease) as lock:
         return move_alias(client, lock, name, naming.CHALLENGER, version,
                           action=audit.NOMINATE, actor=actor, reason=reason)
 

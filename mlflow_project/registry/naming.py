@@ -15,6 +15,15 @@ TAG_FINGERPRINT = "fingerprint"
 TAG_THRESHOLD = "threshold"
 TAG_EVALUATION_RULE = "evaluation_rule"
 
+# Training's progress on the version it registered: set to REGISTERING with the version, to
+# COMPLETE once the gate's verdict is recorded and a passing version nominated. A version still
+# REGISTERING belongs to a training that was interrupted (or is still running): it never counts
+# as the result of its inputs (`store.version_with_fingerprint`). Versions older than this tag
+# carry none and count as complete.
+TAG_TRAINING_STATUS = "training_status"
+TRAINING_REGISTERING = "registering"
+TRAINING_COMPLETE = "complete"
+
 # The gate's verdict.
 TAG_VALIDATION_STATUS = "validation_status"
 TAG_VALIDATION_REASON = "validation_reason"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
@@ -11,6 +12,8 @@ from mlflow.exceptions import MlflowException
 
 from contracts.model_uri import parse_model_uri
 from mlflow_project.registry import naming
+
+log = logging.getLogger(__name__)
 
 
 def version_by_alias(client: MlflowClient, name: str, alias: str) -> ModelVersion | None:
@@ -35,10 +38,27 @@ def resolve_version(client: MlflowClient, model_uri: str) -> ModelVersion | None
 
 def version_with_fingerprint(client: MlflowClient, name: str,
                              fingerprint: str) -> ModelVersion | None:
-    """An existing version trained from the same data, code and parameters, if any."""
+    """The first complete version trained from the same data, code and parameters, if any.
+
+    A version whose training never completed (killed between registering it and nominating it:
+    still tagged `training_status=registering`) does not count, so the next run with the same
+    inputs registers, gates and nominates a fresh version instead of taking the interrupted one
+    for its result.
+    """
     found = client.search_model_versions(
         f"name = '{name}' and tags.{naming.TAG_FINGERPRINT} = '{fingerprint}'")
-    return min(found, key=lambda v: int(v.version)) if found else None
+    interrupted = [v for v in found if _training_interrupted(v)]
+    if interrupted:
+        log.warning("version(s) %s of %s with the same inputs never completed their training; "
+                    "they do not count", ", ".join(sorted(str(v.version) for v in interrupted)),
+                    name)
+    complete = [v for v in found if not _training_interrupted(v)]
+    return min(complete, key=lambda v: int(v.version)) if complete else None
+
+
+def _training_interrupted(version: ModelVersion) -> bool:
+    """Whether the training that registered `version` stopped before completing it."""
+    return version.tags.get(naming.TAG_TRAINING_STATUS) == naming.TRAINING_REGISTERING
 
 
 def tag_version(client: MlflowClient, name: str, version: str,

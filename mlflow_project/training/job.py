@@ -74,7 +74,10 @@ def train(config: TrainConfig, settings: ProjectSettings) -> TrainingOutcome:
     The valid rows are split by content (`evaluation.partition`): the evaluation rows are never
     trained on; the model is cross-validated, thresholded and refitted on the others. A run whose
     data, code and parameters match an already registered version stops before fitting and
-    reports that version instead of registering a copy.
+    reports that version instead of registering a copy. The version is registered tagged
+    `training_status=registering` and tagged `complete` only after its verdict (and nomination):
+    a run killed in between leaves a version no alias points at, which the next run with the
+    same inputs does not count (it registers a fresh one).
     """
     with project_run(config.experiment_name, settings.artifact_root) as run:
         _log_config(config, run)
@@ -98,11 +101,15 @@ def train(config: TrainConfig, settings: ProjectSettings) -> TrainingOutcome:
         model_info = log_pyfunc_model(fitted.pipeline, fitted.threshold, config.target_recall)
         version_tags = {**lineage_tags, naming.TAG_THRESHOLD: f"{fitted.threshold:.6f}",
                         **{naming.metric_tag(k): f"{v:.6f}" for k, v in metrics.items()}}
-        version = str(mlflow.register_model(model_info.model_uri, settings.model_name).version)
+        version = str(mlflow.register_model(
+            model_info.model_uri, settings.model_name,
+            tags={naming.TAG_TRAINING_STATUS: naming.TRAINING_REGISTERING}).version)
         tag_version(client, settings.model_name, version, version_tags)
         decision = judge_version(client, settings.model_name, version, settings.gate_policy)
         if decision.passed:
             _nominate(client, settings, version)
+        tag_version(client, settings.model_name, version,
+                    {naming.TAG_TRAINING_STATUS: naming.TRAINING_COMPLETE})
         mlflow.set_tags({"model_version": version,
                          naming.TAG_VALIDATION_STATUS: decision.status,
                          naming.TAG_VALIDATION_REASON: decision.summary})
@@ -130,7 +137,7 @@ def _nominate(client: MlflowClient, settings: ProjectSettings, version: str) -> 
     reason = (f"passed the gate against production v{baseline}" if baseline
               else "passed the absolute bars (no production version yet)")
     nominate_challenger(client, settings.model_name, version, actor=settings.actor,
-                        reason=reason)
+                        reason=reason, lease=settings.nominate_lease_seconds)
 
 
 def _log_config(config: TrainConfig, run: Run) -> None:

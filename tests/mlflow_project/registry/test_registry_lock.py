@@ -37,13 +37,20 @@ from mlflow_project.registry.lock import (
 from registry_tools.ab.registry import promote_through_gate, read_view
 from registry_tools.cli import app
 from registry_tools.promotion import promote, rollback
-from tests.mlflow_project.registry.lock_race import RACE_WAIT, hold_once, process_waiter
+from tests.mlflow_project.registry.lock_race import (
+    BREAKER_WAIT,
+    RACE_WAIT,
+    double_breaker,
+    hold_once,
+    process_waiter,
+)
 from tests.support import make_store
 
 pytestmark = pytest.mark.integration
 
 VERSION_SOURCE = "lock-tests:/model"  # the registry never opens it: versions here are not loaded
 CRASHED_LEASE = 0.2  # the lease the crashed holder's ticket declared
+DOUBLE_BREAK_ROUNDS = 3
 
 
 def _client(uri: str) -> MlflowClient:
@@ -295,3 +302,54 @@ def _history(monkeypatch: pytest.MonkeyPatch, uri: str, model: str, *args: str) 
     result = CliRunner().invoke(app, ["history", *args])
     assert result.exit_code == 0, result.output
     return result.stdout
+
+
+def test_two_processes_breaking_one_stale_ticket_at_once_leave_exactly_one_holder(
+        postgres_uri: str) -> None:
+    """Each round, two processes find the same crashed ticket stale and delete it at the same
+    instant (both wait at a barrier right before the delete): exactly one of them holds the lock,
+    the other waits its `wait` and refuses naming the holder, and nothing is left behind."""
+    client = _client(postgres_uri)
+    model = _model(client)
+    spawn = multiprocessing.get_context("spawn")
+    start, done, after = (spawn.Barrier(3, timeout=120) for _ in range(3))
+    broke = spawn.Barrier(2, timeout=60)
+    crashed = spawn.Value("i", 0)
+    results = spawn.Queue()
+    workers = [spawn.Process(target=double_breaker,
+                             args=(postgres_uri, model, crashed, (start, broke, done, after),
+                                   results, DOUBLE_BREAK_ROUNDS, index)) for index in range(2)]
+    for worker in workers:
+        worker.start()
+    try:
+        for trial in range(DOUBLE_BREAK_ROUNDS):
+            crashed.value = _crashed_ticket(client, model, lease=CRASHED_LEASE)
+            start.wait()
+            held, refused = sorted((results.get(timeout=60) for _ in range(2)),
+                                   key=lambda outcome: outcome["outcome"])
+            assert (held["outcome"], refused["outcome"]) == ("held", "refused"), (held, refused)
+            # Both deleted the stale ticket at once: each delete went through or found it gone.
+            assert len(held["breaks"]) == len(refused["breaks"]) == 1, (held, refused)
+            assert set(held["breaks"] + refused["breaks"]) <= {"deleted",
+                                                                "RESOURCE_DOES_NOT_EXIST"}
+            assert held["held"] is True
+            (ticket,) = held["tickets"]
+            assert f"{held['who']} (ticket {ticket}, taken" in refused["message"]
+            assert f"gave up after {BREAKER_WAIT:g} s" in refused["message"]
+            assert [t.number for t in live_tickets(client, model)] == [ticket], trial
+            done.wait()
+            after.wait()
+            assert live_tickets(client, model) == [], f"round {trial}: tickets left behind"
+            with pytest.raises(MlflowException) as gone:
+                client.delete_model_version(lock_name(model), str(crashed.value))
+            assert gone.value.error_code == "RESOURCE_DOES_NOT_EXIST"
+    finally:
+        for barrier in (start, broke, done, after):
+            barrier.abort()  # a failed round releases the workers (after the last, a no-op)
+        for worker in workers:
+            worker.join(30)
+            if worker.is_alive():
+                worker.kill()
+    assert [worker.exitcode for worker in workers] == [0, 0]
+    assert [entry.sequence for entry in audit.entries(client, model)] == list(
+        range(1, DOUBLE_BREAK_ROUNDS + 1))  # one holder, one audit entry, per round
