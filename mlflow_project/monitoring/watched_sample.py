@@ -43,11 +43,11 @@ class WatchedSample:
     def others(self) -> str:
         """The other versions in the window with their record counts, or `none`."""
         others = {label: n for label, n in self.by_version.items() if label != self.model}
-        return ", ".join(f"{label}: {n:,} records" for label, n in others.items()) or "none"
+        return ", ".join(f"{label}: {records_text(n)}" for label, n in others.items()) or "none"
 
     def describe(self) -> str:
         """One line for people: which version was watched, how many records, the floor."""
-        return (f"{self.model}: {self.records:,} records ({self.required:,} required); "
+        return (f"{self.model}: {records_text(self.records)} ({self.required:,} required); "
                 f"other versions in the window: {self.others()}")
 
     def status_line(self) -> str:
@@ -56,6 +56,11 @@ class WatchedSample:
         line = (f"insufficient data: {self.records:,} of {self.required:,} required records "
                 f"of model {self.model}")
         return line if self.records else f"{line} (the window holds {self.others()})"
+
+
+def records_text(count: int) -> str:
+    """`1 record`, `2,000 records`."""
+    return f"{count:,} record{'' if count == 1 else 's'}"
 
 
 def version_label(name: str, version: str) -> str:

@@ -19,8 +19,8 @@ def test_counts_the_watched_version_and_names_the_others() -> None:
     assert sample.by_version == {"ticket_urgency v10": 1, "ticket_urgency v2": 2,
                                  "ticket_urgency v3": 1}
     assert sample.describe() == ("ticket_urgency v2: 2 records (2 required); other versions in "
-                                 "the window: ticket_urgency v10: 1 records, "
-                                 "ticket_urgency v3: 1 records")
+                                 "the window: ticket_urgency v10: 1 record, "
+                                 "ticket_urgency v3: 1 record")
 
 
 def test_one_record_short_of_the_floor_is_insufficient() -> None:
@@ -35,4 +35,4 @@ def test_an_absent_version_is_named_with_what_the_window_holds() -> None:
     assert sample.records == 0
     assert sample.status_line() == ("insufficient data: 0 of 1 required records of model "
                                     "ticket_urgency v2 (the window holds ticket_urgency v3: "
-                                    "1 records)")
+                                    "1 record)")
