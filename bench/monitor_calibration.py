@@ -34,12 +34,13 @@ from mlflow_project.model.scoring import TicketScorer
 from mlflow_project.monitoring.baseline import Baseline, build_baseline
 from mlflow_project.monitoring.checks import WindowSample, run_drift_checks
 from mlflow_project.monitoring.engines import Correction, EngineName, get_engine
+from mlflow_project.monitoring.watched_sample import DEFAULT_MIN_RECORDS
 from mlflow_project.training.config import TrainConfig
 from mlflow_project.training.cross_validation import fit_model
 from mlflow_project.training.job import development_and_evaluation
 
 ENDAVA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "endava" / "tickets.csv"
-SIZES = (100, 500, 2000)
+SIZES = (DEFAULT_MIN_RECORDS, 500, 2000)  # the monitor's floor is the smallest calibrated
 KNOBS: tuple[tuple[str, DriftConfig], ...] = (
     ("source_shift=0.2", DriftConfig(source_shift=0.2)),
     ("source_shift=0.5", DriftConfig(source_shift=0.5)),

@@ -29,7 +29,8 @@ DOC = """
 3. **decide**: drift or a quality breach -> **alert** (webhook `TU_ALERT_WEBHOOK`, then the run is
    marked failed) and, on drift with the param `trigger_training_on_drift`, **trigger_training**
    (a run of `ticket_urgency_training`, run id `drift__<this run id>`; it waits while that DAG is
-   paused); otherwise **all_clear**.
+   paused); otherwise **all_clear** (also when the job found too few records of the watched
+   version for a verdict, exit 13: its message says so, with how many of how many).
 """
 
 
@@ -68,10 +69,9 @@ def alert(result: dict[str, Any]) -> None:
 
 @task
 def all_clear(result: dict[str, Any]) -> dict[str, Any]:
-    """Nothing found: say so in the log."""
-    send(message("monitoring.ok", f"ticket_urgency monitoring {result['since']}..{result['until']}"
-                 ": no drift, no quality breach", get_current_context(), result=result),
-         None, 0)
+    """Nothing found, or too few records for a verdict: say which in the log."""
+    send(message("monitoring.ok", monitoring.clear_text(result), get_current_context(),
+                 result=result), None, 0)
     return result
 
 

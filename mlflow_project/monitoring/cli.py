@@ -3,9 +3,11 @@
 Exit codes (the monitoring DAG maps them): 0 all well; 1 unexpected error; 2 bad arguments;
 3 input unusable (empty window, missing or unreadable logs, reference, model or feedback, a
 reference whose hash differs from the model's lineage); 10 drift detected; 11 quality breach;
-12 both. Writes `report.html` and `summary.json` to `--out` and logs them, with one metric per
-check, to MLflow; with `TU_CLOUD_METRICS_MODE=on` it then writes the run's points to Cloud
-Monitoring (exit 1, one line, when that fails; `dry-run` prints the requests instead).
+12 both; 13 insufficient data (fewer records of the watched version than
+`TU_MONITOR_MIN_RECORDS`: no verdict; the report and summary say how many of how many). Writes
+`report.html` and `summary.json` to `--out` and logs them, with one metric per check, to MLflow;
+with `TU_CLOUD_METRICS_MODE=on` it then writes the run's points to Cloud Monitoring (exit 1, one
+line, when that fails; `dry-run` prints the requests instead).
 """
 
 from __future__ import annotations
@@ -33,7 +35,8 @@ if TYPE_CHECKING:
 EXIT_ERROR = 1
 EXIT_BAD_ARGUMENTS = 2
 EXIT_INPUT_UNUSABLE = 3
-STATUS_EXIT_CODES = {"ok": 0, "drift": 10, "quality_breach": 11, "drift_and_quality_breach": 12}
+STATUS_EXIT_CODES = {"ok": 0, "drift": 10, "quality_breach": 11, "drift_and_quality_breach": 12,
+                     "insufficient_data": 13}
 
 LOGS_HELP = ("prediction logs: a folder (searched recursively) or gs://BUCKET/PREFIX of *.jsonl "
              "files; logging+gs://BUCKET/LOG_FOLDER, a Cloud Logging sink's GCS export (e.g. "
@@ -74,7 +77,8 @@ def monitor(
     """Check a window of prediction logs for input drift, prediction drift and (with
     --feedback) quality on delayed labels; write an HTML report and a JSON summary and log them
     to MLflow. Exit codes: 0 ok, 1 unexpected error, 2 bad arguments, 3 input unusable,
-    10 drift, 11 quality breach, 12 both."""
+    10 drift, 11 quality breach, 12 both, 13 insufficient data (fewer records of the watched
+    version than TU_MONITOR_MIN_RECORDS: no verdict)."""
     _quiet_libraries()
     from mlflow.exceptions import MlflowException
     from pydantic import ValidationError
@@ -145,7 +149,8 @@ def _run(logs: str, since: str | None, until: str | None, reference: str | None,
 
 
 def _print_outcome(outcome: MonitorOutcome) -> None:
-    """One line per check, the quality verdict, the status and where the files are."""
+    """One line per check, the quality verdict, the watched version's records, the status and
+    where the files are."""
     for check in outcome.result.checks:
         if check.skipped:
             typer.echo(f"{check.name:14} {check.test:5} skipped: {check.skipped}")
@@ -158,8 +163,9 @@ def _print_outcome(outcome: MonitorOutcome) -> None:
         verdict = "BREACH" if quality.breach else ("ok" if quality.judged else "not judged")
         typer.echo(f"quality        {verdict}: {quality.reason} ({quality.labelled} labelled, "
                    f"coverage {quality.coverage:.1%})")
-    status = outcome.result.status
-    typer.echo(f"status: {status} (exit {STATUS_EXIT_CODES[status]})")
+    result = outcome.result
+    typer.echo(f"watched: {result.watched.describe()}")
+    typer.echo(f"status: {result.status_line} (exit {STATUS_EXIT_CODES[result.status]})")
     typer.echo(f"report: {outcome.report_path}")
     typer.echo(f"summary: {outcome.summary_path}")
 

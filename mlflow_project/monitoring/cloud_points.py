@@ -4,7 +4,9 @@ Per drift check that ran (`feature` = the check: `source`, `customer_tier`, `tex
 `text_length`, `oov_share`, `score`, `urgent_rate`): its p-value, statistic and verdict (0/1).
 Per run: the watched version's urgent rate in the window (when it had predictions), the rows it
 watched, and, when delayed labels were matched to its predictions, recall and precision. Every
-point is stamped with the window's end.
+point is stamped with the window's end. A run with too few records of the watched version
+(`insufficient_data`) runs no check, so it writes its rows watched only: the absence alert
+sees the run, and no drift verdict is made up from a handful of records.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ def monitoring_points(result: MonitorResult) -> list[Point]:
     """Every point one monitoring run reports, only for what it measured."""
     model = {names.MODEL_NAME: result.model.name, names.MODEL_VERSION: result.model.version}
     at = result.config.until
-    points = [Point(names.ROWS_WATCHED, int(result.watched_records), at, model)]
+    points = [Point(names.ROWS_WATCHED, int(result.watched.records), at, model)]
     for check in result.checks:
         points.extend(_check_points(check, {**model, names.FEATURE: check.name,
                                             names.ENGINE: str(result.config.engine)}, at))

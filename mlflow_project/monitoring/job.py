@@ -20,7 +20,7 @@ import pandas as pd
 from mlflow_project.data.io import DataSourceError, write_bytes
 from mlflow_project.monitoring import tracking
 from mlflow_project.monitoring.baseline import build_baseline
-from mlflow_project.monitoring.checks import WindowSample, run_drift_checks
+from mlflow_project.monitoring.checks import CheckResult, WindowSample, run_drift_checks
 from mlflow_project.monitoring.config import MonitorConfig, output_file
 from mlflow_project.monitoring.engines import get_engine
 from mlflow_project.monitoring.errors import InputUnusable
@@ -34,6 +34,7 @@ from mlflow_project.monitoring.settings import MonitorSettings
 from mlflow_project.monitoring.summary import build_summary, mlflow_metrics
 from mlflow_project.monitoring.volume import summarise_volume
 from mlflow_project.monitoring.watched_model import find_version, load_watched_model
+from mlflow_project.monitoring.watched_sample import watched_sample
 from mlflow_project.runs import check_launched_run, project_run
 from mlflow_project.settings import ProjectSettings
 
@@ -85,22 +86,27 @@ def run_monitoring(config: MonitorConfig, settings: MonitorSettings) -> MonitorO
                      else lineage_reference(version, settings.reference_max_rows,
                                             settings.seed))
         model = load_watched_model(version)
-    with timer.stage("baseline"):
-        baseline = build_baseline(reference.tickets, reference.model_tickets, model.scorer,
-                                  settings.text_components, settings.seed)
     watched = _records_of(window.records, model.name, model.version)
-    with timer.stage("checks"):
-        checks = run_drift_checks(
-            baseline, WindowSample(tickets=window.inputs,
-                                   scores=watched["urgency_probability"].to_numpy(dtype=float),
-                                   urgent=watched["urgent"].to_numpy(dtype="int64")),
-            get_engine(config.engine), config.alpha, config.correction)
-        quality = None if feedback is None else assess_quality(
-            watched, feedback, model.scorer.threshold, model.validation_metrics(),
-            config.quality_tolerance, config.min_labels,
-            "h" if config.until - config.since <= HOURLY_QUALITY_UP_TO else "D")
-        volume = summarise_volume(window.records, config.since, config.until)
-    result = MonitorResult(config=config, window=window, watched_records=len(watched),
+    sample = watched_sample(window.records, model.name, model.version, settings.min_records)
+    checks: list[CheckResult] = []
+    quality = None
+    if sample.sufficient:  # below the floor: no verdict at all, only the counts and traffic
+        with timer.stage("baseline"):
+            baseline = build_baseline(reference.tickets, reference.model_tickets, model.scorer,
+                                      settings.text_components, settings.seed)
+        with timer.stage("checks"):
+            checks = run_drift_checks(
+                baseline, WindowSample(
+                    tickets=window.inputs,
+                    scores=watched["urgency_probability"].to_numpy(dtype=float),
+                    urgent=watched["urgent"].to_numpy(dtype="int64")),
+                get_engine(config.engine), config.alpha, config.correction)
+            quality = None if feedback is None else assess_quality(
+                watched, feedback, model.scorer.threshold, model.validation_metrics(),
+                config.quality_tolerance, config.min_labels,
+                "h" if config.until - config.since <= HOURLY_QUALITY_UP_TO else "D")
+    volume = summarise_volume(window.records, config.since, config.until)
+    result = MonitorResult(config=config, window=window, watched=sample,
                            model=ModelIdentity(model.name, model.version,
                                                model.scorer.threshold),
                            reference=reference, checks=checks, quality=quality, volume=volume,
@@ -128,6 +134,7 @@ def _record(result: MonitorResult) -> MonitorOutcome:
         tracking.log_to_run(run, _params(result), mlflow_metrics(result), {
             "monitor.status": result.status, "monitor.model_name": result.model.name,
             "monitor.model_version": result.model.version,
+            "monitor.status_line": result.status_line,
         }, files)
     return MonitorOutcome(result, summary, summary_path, report_path)
 

@@ -15,7 +15,6 @@ import numpy as np
 
 from mlflow_project.monitoring import plots
 from mlflow_project.monitoring.checks import CheckResult
-from mlflow_project.monitoring.quality import QualityResult
 from mlflow_project.monitoring.result import MonitorResult
 
 STYLE = """
@@ -40,14 +39,14 @@ def render_report(result: MonitorResult, summary: Mapping[str, Any]) -> str:
     """The complete HTML page for one run."""
     sections = [
         _header(result, summary),
-        _checks_table(result.checks),
+        _checks_table(result),
         *(_check_section(check, result.model.threshold) for check in result.checks),
-        _quality_section(result.quality),
+        _quality_section(result),
         _traffic_section(result),
         _malformed_section(result),
     ]
     return ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f"<title>Monitoring report: {escape(result.status)}</title>"
+            f"<title>Monitoring report: {escape(result.status_line)}</title>"
             f"<style>{STYLE}</style></head><body>{''.join(sections)}</body></html>")
 
 
@@ -58,10 +57,11 @@ def _header(result: MonitorResult, summary: Mapping[str, Any]) -> str:
     rows = [
         ("model", f"{result.model.name} version {result.model.version} ({config.model_uri}), "
                   f"threshold {result.model.threshold:.4f}"),
+        ("watched", result.watched.describe()),
         ("window", f"{config.since.isoformat()} to {config.until.isoformat()} (until excluded)"),
         ("logs", config.logs),
         ("records", f"{len(result.window.records):,} in the window "
-                    f"({result.watched_records:,} from the watched version), "
+                    f"({result.watched.records:,} from the watched version), "
                     f"{result.window.malformed:,} malformed lines, "
                     f"{result.window.outside_window:,} outside the window, "
                     f"{result.window.other_entries:,} other log entries, "
@@ -77,11 +77,15 @@ def _header(result: MonitorResult, summary: Mapping[str, Any]) -> str:
     ]
     notes = "".join(f"<p class=\"muted\">note: {escape(n)}</p>" for n in reference.notes)
     return (f"<h1>Ticket urgency monitoring</h1><p><span class=\"status "
-            f"{'ok' if good else 'bad'}\">{escape(result.status)}</span></p>"
+            f"{'ok' if good else 'bad'}\">{escape(result.status_line)}</span></p>"
             f"{_table(('', ''), rows, show_header=False)}{notes}")
 
 
-def _checks_table(checks: Iterable[CheckResult]) -> str:
+def _checks_table(result: MonitorResult) -> str:
+    if not result.watched.sufficient:
+        return (f"<h2>Checks</h2><p>no check run: {escape(result.watched.status_line())}; "
+                "set by TU_MONITOR_MIN_RECORDS</p>")
+    checks = result.checks
     rows = [(c.name, c.group, c.test, _number(c.statistic), _number(c.p_value),
              f"{c.alpha:.4g}",
              f"skipped: {c.skipped}" if c.skipped else ("DRIFT" if c.drift else "no drift"))
@@ -132,7 +136,11 @@ def _check_figure(check: CheckResult, threshold: float) -> str:
         f"window {details['current_median']:.4g}</p>")
 
 
-def _quality_section(quality: QualityResult | None) -> str:
+def _quality_section(result: MonitorResult) -> str:
+    quality = result.quality
+    if result.config.feedback and not result.watched.sufficient:
+        return ("<h2>Quality on delayed labels</h2><p class=\"muted\">not judged: insufficient "
+                "data</p>")
     if quality is None:
         return ("<h2>Quality on delayed labels</h2><p class=\"muted\">no feedback file given "
                 "(--feedback)</p>")

@@ -10,11 +10,13 @@ from mlflow_project.monitoring.logs import LogWindow
 from mlflow_project.monitoring.quality import QualityResult
 from mlflow_project.monitoring.reference import Reference
 from mlflow_project.monitoring.volume import Volume
+from mlflow_project.monitoring.watched_sample import WatchedSample
 
 OK = "ok"
 DRIFT = "drift"
 QUALITY_BREACH = "quality_breach"
 DRIFT_AND_QUALITY_BREACH = "drift_and_quality_breach"
+INSUFFICIENT_DATA = "insufficient_data"
 
 
 @dataclass(frozen=True)
@@ -28,11 +30,12 @@ class ModelIdentity:
 
 @dataclass(frozen=True)
 class MonitorResult:
-    """The inputs' identities and every check's outcome for one window."""
+    """The inputs' identities and every check's outcome for one window (no check and no
+    quality verdict when the watched version's records are fewer than required)."""
 
     config: MonitorConfig
     window: LogWindow
-    watched_records: int
+    watched: WatchedSample
     model: ModelIdentity
     reference: Reference
     checks: list[CheckResult]
@@ -52,9 +55,17 @@ class MonitorResult:
 
     @property
     def status(self) -> str:
-        """`ok`, `drift`, `quality_breach` or `drift_and_quality_breach`."""
+        """`insufficient_data`, `ok`, `drift`, `quality_breach` or `drift_and_quality_breach`."""
+        if not self.watched.sufficient:
+            return INSUFFICIENT_DATA
         if self.drift and self.quality_breach:
             return DRIFT_AND_QUALITY_BREACH
         if self.drift:
             return DRIFT
         return QUALITY_BREACH if self.quality_breach else OK
+
+    @property
+    def status_line(self) -> str:
+        """The status for people: `insufficient data: N of M required records of model NAME vX`
+        when the sample is too small, the status itself otherwise."""
+        return self.status if self.watched.sufficient else self.watched.status_line()

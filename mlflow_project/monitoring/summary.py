@@ -9,15 +9,19 @@ from mlflow_project.monitoring.checks import INPUT, CheckResult, check_alpha
 from mlflow_project.monitoring.cloud_points import monitoring_points
 from mlflow_project.monitoring.quality import QualityResult
 from mlflow_project.monitoring.result import MonitorResult
+from mlflow_project.monitoring.watched_sample import WatchedSample
 
 
 def build_summary(result: MonitorResult, report: str,
                   run: dict[str, str] | None) -> dict[str, Any]:
-    """The JSON summary: status, window, counts, checks, quality, model, report, the run's
+    """The JSON summary: status (and its line for people), the watched version's records
+    against the floor, window, counts, checks, quality, model, report, the run's
     custom-metric points (`cloud_metrics`: what Cloud Monitoring gets when it is on), and more."""
     config, window, reference = result.config, result.window, result.reference
     return {
         "status": result.status,
+        "status_line": result.status_line,
+        "watched": watched_summary(result.watched),
         "window": {"since": config.since.isoformat(), "until": config.until.isoformat(),
                    "logs": config.logs},
         "counts": {
@@ -26,7 +30,7 @@ def build_summary(result: MonitorResult, report: str,
             "outside_window": window.outside_window,
             "other_log_entries": window.other_entries,
             "input_sample_rows": len(window.inputs),
-            "records_of_watched_version": result.watched_records,
+            "records_of_watched_version": result.watched.records,
             "reference_rows": len(reference.tickets),
             "model_reference_rows": len(reference.model_tickets),
         },
@@ -49,6 +53,14 @@ def build_summary(result: MonitorResult, report: str,
         "timings_seconds": {k: round(v, 3) for k, v in result.timings.items()},
         "cloud_metrics": [point.as_json() for point in monitoring_points(result)],
     }
+
+
+def watched_summary(watched: WatchedSample) -> dict[str, Any]:
+    """Which version's records were watched, how many, how many are required, and every
+    version's count in the window."""
+    return {"model_name": watched.model_name, "model_version": watched.model_version,
+            "records": watched.records, "required": watched.required,
+            "sufficient": watched.sufficient, "records_by_version": watched.by_version}
 
 
 def check_summary(check: CheckResult) -> dict[str, Any]:
@@ -82,9 +94,10 @@ def mlflow_metrics(result: MonitorResult) -> dict[str, float]:
     metrics: dict[str, float] = {
         "status.drift": float(result.drift),
         "status.quality_breach": float(result.quality_breach),
+        "status.insufficient_data": float(not result.watched.sufficient),
         "volume.records": float(len(result.window.records)),
         "volume.malformed_lines": float(result.window.malformed),
-        "volume.records_of_watched_version": float(result.watched_records),
+        "volume.records_of_watched_version": float(result.watched.records),
         "volume.empty_hours": float(result.volume.summary["empty_hours"]),
         "volume.records_per_hour": float(result.volume.summary["records_per_hour"]["mean"]),
         **{f"latency.{k}_ms": v for k, v in result.volume.summary["latency_ms"].items()},

@@ -189,7 +189,8 @@ def test_auto_promote_only_when_asked_and_the_gate_passed(tmp_path: Path) -> Non
 
 
 @pytest.mark.parametrize(("code", "finding"), [(0, "ok"), (10, "drift"), (11, "quality_breach"),
-                                               (12, "drift_and_quality_breach")])
+                                               (12, "drift_and_quality_breach"),
+                                               (13, "insufficient_data")])
 def test_monitoring_findings_are_results_not_failures(tmp_path: Path, code: int,
                                                       finding: str) -> None:
     settings = settings_with(fake_bin(tmp_path / "bin", python=(
@@ -205,6 +206,20 @@ def test_monitoring_findings_are_results_not_failures(tmp_path: Path, code: int,
     assert result["summary"] == {"status": finding}
     assert result["out"] == str(tmp_path / "mon" / "2025-03-01")
     assert (result["since"], result["until"]) == ("2025-03-01T00:00:00Z", "2025-03-02T00:00:00Z")
+
+
+def test_monitoring_insufficient_data_goes_to_all_clear_saying_no_verdict_was_made() -> None:
+    line = "insufficient data: 5 of 100 required records of model ticket_urgency v1"
+    result = {"exit_code": 13, "finding": "insufficient_data", "drift": False,
+              "quality_breach": False, "out": "/mon/2025-03-01", "since": "2025-03-01T00:00:00Z",
+              "until": "2025-03-02T00:00:00Z",
+              "summary": {"status": "insufficient_data", "status_line": line}}
+    assert monitoring.branches(result, trigger_training=True) == ["all_clear"]
+    assert monitoring.clear_text(result) == (
+        f"ticket_urgency monitoring 2025-03-01T00:00:00Z..2025-03-02T00:00:00Z: no verdict, "
+        f"{line}; details in /mon/2025-03-01/summary.json")
+    ok = {**result, "exit_code": 0, "finding": "ok"}
+    assert monitoring.clear_text(ok).endswith(": no drift, no quality breach")
 
 
 @pytest.mark.parametrize(("body", "failure", "message"), [

@@ -51,7 +51,8 @@ def production(project: Project) -> str:
 
 @pytest.fixture(scope="module")
 def logs(project: Project, production: str) -> dict[str, Path]:
-    """Simulated prediction logs of the last minutes (so: today, UTC): as trained, and drifted."""
+    """Simulated prediction logs of the last minutes (so: today, UTC): as trained, drifted, and
+    five records (too few for a verdict)."""
     root = project.root / "prediction-logs"
     simulate = ("python", "-m", "demo.traffic", "--rows", "600",
                 "--hours", "0.05")
@@ -66,8 +67,10 @@ def logs(project: Project, production: str) -> dict[str, Path]:
         writer.writeheader()
         writer.writerows({"ticket_id": r["ticket_id"], "urgent": 1 - int(r["urgent"])}
                          for r in rows)
+    project.run("python", "-m", "demo.traffic", "--rows", "5", "--hours", "0.05", "--seed", "7",
+                "--out", str(root / "five-records" / "part.jsonl"))
     return {"as-trained": root / "as-trained", "drifted": root / "drifted",
-            "contradicting-labels": flipped}
+            "contradicting-labels": flipped, "five-records": root / "five-records"}
 
 
 @pytest.fixture(scope="module")
@@ -170,6 +173,28 @@ def test_drift_and_quality_breach_alert_fail_the_run_and_trigger_training(
 
     triggered = DagRun.find(dag_id="ticket_urgency_training", run_id=f"drift__{run.run_id}")
     assert len(triggered) == 1
+
+
+def test_insufficient_data_is_a_result_not_a_failure(dagbag: Any, pipeline: Path,
+                                                     logs: dict[str, Path], webhook: Webhook,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Five records: the job exits 13; the run succeeds through all_clear, no retry, no alert."""
+    monkeypatch.setenv("TU_PREDICTION_LOGS", str(logs["five-records"]))
+
+    run = run_dag(dagbag.dags[DAG_ID], f"{DAG_ID} (five records)", logical_date=None,
+                  run_conf={"day": TODAY, "trigger_training_on_drift": True})
+
+    assert run.state == "success"
+    states = task_states(run)
+    assert states["run_monitoring"] == ("success", 1)
+    assert states["all_clear"] == ("success", 1)
+    assert states["alert"][0] == "skipped"
+    assert states["trigger_training"][0] == "skipped"
+    result = xcom(run, "run_monitoring")
+    assert (result["exit_code"], result["finding"]) == (13, "insufficient_data")
+    assert result["summary"]["status_line"] == (
+        "insufficient data: 5 of 100 required records of model ticket_urgency v1")
+    assert webhook.messages == []
 
 
 def test_service_down_fails_the_health_check(dagbag: Any, pipeline: Path, logs: dict[str, Path],

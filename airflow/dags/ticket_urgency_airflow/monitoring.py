@@ -2,7 +2,10 @@
 
 `python -m mlflow_project.monitoring` (in the project's environment) exits 0 when all is well,
 1 on an unexpected error, 2 for bad arguments, 3 when its input is unusable, 10 for drift, 11 for
-a quality breach and 12 for both; it writes `summary.json` into `--out`.
+a quality breach, 12 for both and 13 when the window holds too few records of the watched
+version for a verdict; it writes `summary.json` into `--out`. Insufficient data is a result, not
+a failure: retrying cannot add records to a past day, and a quiet day is no alarm, so the run
+goes to all_clear, whose message says that no verdict was made and why.
 """
 
 from __future__ import annotations
@@ -23,9 +26,9 @@ from ticket_urgency_airflow.settings import PipelineSettings
 log = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_UNEXPECTED, EXIT_BAD_ARGUMENTS, EXIT_INPUT_UNUSABLE = 0, 1, 2, 3
-EXIT_DRIFT, EXIT_QUALITY, EXIT_BOTH = 10, 11, 12
+EXIT_DRIFT, EXIT_QUALITY, EXIT_BOTH, EXIT_INSUFFICIENT_DATA = 10, 11, 12, 13
 FINDINGS = {EXIT_OK: "ok", EXIT_DRIFT: "drift", EXIT_QUALITY: "quality_breach",
-            EXIT_BOTH: "drift_and_quality_breach"}
+            EXIT_BOTH: "drift_and_quality_breach", EXIT_INSUFFICIENT_DATA: "insufficient_data"}
 HEALTH_PATHS = {"/health": "ok", "/ready": "ready"}  # path -> the JSON `status` expected
 HEALTH_ATTEMPTS = 3
 HEALTH_PAUSE_SECONDS = 2.0
@@ -185,6 +188,16 @@ def branches(result: dict[str, Any], *, trigger_training: bool) -> list[str]:
     if not (result["drift"] or result["quality_breach"]):
         return ["all_clear"]
     return ["alert", "trigger_training"] if result["drift"] and trigger_training else ["alert"]
+
+
+def clear_text(result: dict[str, Any]) -> str:
+    """One line for people when nothing is alerted: no finding, or no verdict for lack of data
+    (with the job's own `status_line`: how many of how many records of which version)."""
+    window = f"ticket_urgency monitoring {result['since']}..{result['until']}"
+    if result["finding"] != FINDINGS[EXIT_INSUFFICIENT_DATA]:
+        return f"{window}: no drift, no quality breach"
+    line = (result.get("summary") or {}).get("status_line") or "insufficient data"
+    return f"{window}: no verdict, {line}; details in {result['out']}/summary.json"
 
 
 def alert_text(result: dict[str, Any]) -> str:

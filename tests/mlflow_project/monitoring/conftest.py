@@ -20,6 +20,7 @@ from mlflow_project.monitoring.quality import assess_quality
 from mlflow_project.monitoring.reference import Reference
 from mlflow_project.monitoring.result import ModelIdentity, MonitorResult
 from mlflow_project.monitoring.volume import summarise_volume
+from mlflow_project.monitoring.watched_sample import DEFAULT_MIN_RECORDS, watched_sample
 from mlflow_project.training.config import TrainConfig
 from mlflow_project.training.cross_validation import fit_model
 from mlflow_project.training.job import development_and_evaluation
@@ -82,7 +83,9 @@ def monitor_result(tmp_path_factory: pytest.TempPathFactory, reference_tickets: 
     quality = assess_quality(window.records, feedback, scorer.threshold,
                              {"precision": 0.9, "recall": 0.8, "f1": 0.85, "roc_auc": 0.95},
                              0.1, 50, "h")
-    return MonitorResult(config=config, window=window, watched_records=len(window.records),
+    return MonitorResult(config=config, window=window,
+                         watched=watched_sample(window.records, "ticket_urgency", "1",
+                                                DEFAULT_MIN_RECORDS),
                          model=ModelIdentity("ticket_urgency", "1", scorer.threshold),
                          reference=reference, checks=checks, quality=quality,
                          volume=summarise_volume(window.records, since, until))

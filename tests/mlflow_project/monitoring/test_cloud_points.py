@@ -67,7 +67,7 @@ def test_the_values_are_the_runs_own(monitor_result: MonitorResult) -> None:
         assert value(names.DRIFT_STATISTIC, name) == checks[name].statistic
         assert value(names.DRIFT_VERDICT, name) == int(checks[name].drift)
     assert value(names.DRIFT_VERDICT, "source") == 1  # the fixture's traffic drifts in source
-    assert value(names.ROWS_WATCHED) == monitor_result.watched_records
+    assert value(names.ROWS_WATCHED) == monitor_result.watched.records == 600
     assert value(names.URGENT_RATE) == checks["urgent_rate"].details["current_rate"]
     quality = monitor_result.quality
     assert quality is not None
@@ -88,7 +88,8 @@ def test_a_skipped_check_writes_no_point(monitor_result: MonitorResult) -> None:
     skipped = [check if check.name not in ("score", "urgent_rate") else
                CheckResult(check.name, check.test, False, check.alpha, skipped="no prediction")
                for check in monitor_result.checks]
-    series = payload(dataclasses.replace(monitor_result, checks=skipped, watched_records=0))
+    none_watched = dataclasses.replace(monitor_result.watched, records=0)
+    series = payload(dataclasses.replace(monitor_result, checks=skipped, watched=none_watched))
     features = {s.metric.labels.get("feature") for s in series}
     assert features == {None, "source", "customer_tier", "text", "text_length", "oov_share"}
     assert names.URGENT_RATE not in {s.metric.type for s in series}
@@ -103,3 +104,14 @@ def test_summary_json_carries_the_same_points(monitor_result: MonitorResult) -> 
                        "value": pytest.approx(number(s)),
                        "end_time": monitor_result.config.until.isoformat()}
                       for s in payload(monitor_result)]
+
+
+def test_insufficient_data_writes_rows_watched_and_no_verdict(
+        monitor_result: MonitorResult) -> None:
+    """Too few records: no check ran, so only rows watched (the absence alert sees the run)."""
+    few = dataclasses.replace(monitor_result.watched, records=5)
+    result = dataclasses.replace(monitor_result, watched=few, checks=[], quality=None)
+    assert result.status == "insufficient_data"
+    [series] = payload(result)
+    assert series.metric.type == names.ROWS_WATCHED
+    assert series.points[0].value.int64_value == 5

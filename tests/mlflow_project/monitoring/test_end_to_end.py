@@ -202,3 +202,58 @@ def test_points_cloud_monitoring_would_refuse_fail_in_one_line_after_the_run_is_
                            f"Monitoring: {names.ROWS_WATCHED}: a point at {UNTIL.isoformat()} "
                            "is outside what Cloud Monitoring accepts")
     assert json.loads((tmp_path / "summary.json").read_text())["status"] == "ok"
+
+
+def _calm_records(deployment: Deployment, folder: Path, count: int, **changes: str) -> Path:
+    """The first `count` records of the calm day, with `changes` to each, as a log folder."""
+    folder.mkdir()
+    lines = (deployment.calm_logs / "predictions-host-1.jsonl").read_text().splitlines()[:count]
+    (folder / "predictions-host-1.jsonl").write_text(
+        "".join(json.dumps({**json.loads(line), **changes}) + "\n" for line in lines))
+    return folder
+
+
+def test_five_records_exit_13_with_insufficient_data_and_only_rows_watched_points(
+        deployment: Deployment, tmp_path: Path) -> None:
+    logs = _calm_records(deployment, tmp_path / "logs", 5)
+    result = _monitor(deployment, "--logs", str(logs), *WINDOW, "--out", str(tmp_path / "o"),
+                      extra_env=_cloud("dry-run"))
+    assert result.returncode == 13, result.stderr[-3000:]
+    line = "insufficient data: 5 of 100 required records of model ticket_urgency v1"
+    assert f"status: {line} (exit 13)" in result.stdout
+    assert ("watched: ticket_urgency v1: 5 records (100 required); other versions in the "
+            "window: none") in result.stdout
+    summary = json.loads((tmp_path / "o" / "summary.json").read_text())
+    assert (summary["status"], summary["status_line"]) == ("insufficient_data", line)
+    assert summary["checks"] == {}
+    assert summary["watched"]["records"] == 5
+    assert line in (tmp_path / "o" / "report.html").read_text()
+    printed = json.loads(result.stdout[result.stdout.index("\n[") + 1:])
+    [request] = [CreateTimeSeriesRequest.from_json(json.dumps(entry)) for entry in printed]
+    [series] = request.time_series
+    assert series.metric.type == names.ROWS_WATCHED
+    assert series.points[0].value.int64_value == 5
+
+
+def test_a_window_of_another_version_is_insufficient_data_naming_both(
+        deployment: Deployment, tmp_path: Path) -> None:
+    logs = _calm_records(deployment, tmp_path / "logs", 300, model_version="7")
+    result = _monitor(deployment, "--logs", str(logs), *WINDOW, "--out", str(tmp_path / "o"))
+    assert result.returncode == 13, result.stderr[-3000:]
+    line = ("insufficient data: 0 of 100 required records of model ticket_urgency v1 (the "
+            "window holds ticket_urgency v7: 300 records)")
+    assert f"status: {line} (exit 13)" in result.stdout
+    summary = json.loads((tmp_path / "o" / "summary.json").read_text())
+    assert summary["status_line"] == line
+    assert summary["watched"]["records_by_version"] == {"ticket_urgency v7": 300}
+    assert summary["counts"]["records"] == 300
+    assert summary["checks"] == {}
+
+
+def test_the_floor_is_configurable(deployment: Deployment, tmp_path: Path) -> None:
+    result = _monitor(deployment, "--logs", str(deployment.calm_logs), *WINDOW,
+                      "--engine", "scipy", "--out", str(tmp_path),
+                      extra_env={"TU_MONITOR_MIN_RECORDS": "801"})
+    assert result.returncode == 13, result.stderr[-3000:]
+    assert ("status: insufficient data: 800 of 801 required records of model ticket_urgency v1 "
+            "(exit 13)") in result.stdout

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import io
 import os
 import re
@@ -54,6 +55,22 @@ def test_the_report_states_the_verdict_and_the_malformed_line(report_file: Path,
     assert '<span class="status bad">drift</span>' in html
     assert "timestamp: Input should be a valid datetime" in html
     assert "1 of 601 lines could not be used" in html
+    assert ("<td>watched</td><td>ticket_urgency v1: 600 records (100 required); other versions "
+            "in the window: none</td>") in html
+
+
+def test_insufficient_data_says_so_and_runs_no_check(monitor_result: MonitorResult) -> None:
+    absent = dataclasses.replace(monitor_result.watched, model_version="2", records=0)
+    result = dataclasses.replace(monitor_result, watched=absent, checks=[], quality=None)
+    html = render_report(result, build_summary(result, "report.html", None))
+    line = ("insufficient data: 0 of 100 required records of model ticket_urgency v2 (the "
+            "window holds ticket_urgency v1: 600 records)")
+    assert f'<span class="status bad">{line}</span>' in html
+    assert f"<p>no check run: {line}; set by TU_MONITOR_MIN_RECORDS</p>" in html
+    assert ("<td>watched</td><td>ticket_urgency v2: 0 records (100 required); other versions "
+            "in the window: ticket_urgency v1: 600 records</td>") in html
+    assert "DRIFT" not in html
+    assert "no drift" not in html
 
 
 def _chromium() -> str:

@@ -31,12 +31,31 @@ def test_status_and_exit_code(monitor_result: MonitorResult, drift: bool, breach
     assert STATUS_EXIT_CODES[result.status] == code
 
 
+def test_too_few_records_of_the_watched_version_is_insufficient_data_exit_13(
+        monitor_result: MonitorResult) -> None:
+    few = dataclasses.replace(monitor_result.watched, records=5,
+                              by_version={"ticket_urgency v1": 5})
+    result = dataclasses.replace(monitor_result, watched=few, checks=[], quality=None)
+    assert result.status == "insufficient_data"
+    assert STATUS_EXIT_CODES[result.status] == 13
+    summary = build_summary(result, "/x/report.html", None)
+    assert summary["status_line"] == (
+        "insufficient data: 5 of 100 required records of model ticket_urgency v1")
+    assert summary["watched"] == {"model_name": "ticket_urgency", "model_version": "1",
+                                  "records": 5, "required": 100, "sufficient": False,
+                                  "records_by_version": {"ticket_urgency v1": 5}}
+    metrics = mlflow_metrics(result)
+    assert metrics["status.insufficient_data"] == 1.0
+    assert not any(name.startswith(("drift.", "prediction.")) for name in metrics)
+
+
 def test_summary_has_the_documented_shape_and_is_json(monitor_result: MonitorResult) -> None:
     summary = json.loads(json.dumps(build_summary(monitor_result, "/x/report.html",
                                                   {"run_id": "r1", "experiment_id": "7"})))
     assert {"status", "window", "counts", "checks", "quality", "model", "report"} <= set(summary)
-    assert summary["status"] == "drift"
-    assert summary["counts"]["records"] == 600
+    assert summary["status"] == summary["status_line"] == "drift"
+    assert summary["watched"]["records"] == summary["counts"]["records"] == 600
+    assert summary["watched"]["sufficient"] is True
     assert summary["counts"]["malformed_lines"] == 1
     assert list(summary["checks"]) == list(DRIFT_CHECKS)
     source = summary["checks"]["source"]
