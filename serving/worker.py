@@ -20,7 +20,7 @@ Idle connections (new ones that have not sent a byte yet, and kept-alive ones be
 wait on the loop too, oldest first, and are closed silently after KEEPALIVE_SECONDS. Stock
 `gthread` stops accepting once MAX_CONNECTIONS (gunicorn's `worker_connections`) are open and
 waits for one to close, so ~1,000 idle connections made every real request queue in the kernel's
-backlog until the idle ones timed out (9-10 s, measured by `make probe-connections`). Here the
+backlog until idle ones timed out (10-20 s, measured by `make probe-connections`). Here the
 worker instead closes the oldest idle connection to make room before it accepts a new one, as
 nginx reuses its idle keep-alive connections: only connections with a request in progress count
 against the cap, so an idle flood costs a real request one accept, not a timeout.
@@ -86,7 +86,7 @@ class BufferingWorker(ThreadWorker):
         """Make room by closing the oldest idle connection if need be, then accept one."""
         if self.buffering:
             while self.nr_conns >= self.worker_connections - 1 and self.idle:
-                self.close_idle(next(iter(self.idle)))
+                self.drop(next(iter(self.idle)))
         super().accept(listener)
 
     def enqueue_req(self, conn: Any) -> None:
@@ -108,9 +108,7 @@ class BufferingWorker(ThreadWorker):
         except OSError:
             data = b""
         if not data:  # the client went away
-            self.stop_receiving(conn)
-            self.nr_conns -= 1
-            conn.sock.close()
+            self.drop(conn)
             return
         if self.idle.pop(conn, None) is not None:  # a request starts: CLIENT_TIMEOUT_SECONDS
             self.arriving[conn] = time.monotonic() + self.client_timeout
@@ -137,8 +135,8 @@ class BufferingWorker(ThreadWorker):
         if self.arriving.pop(conn, None) is None:
             del self.idle[conn]
 
-    def close_idle(self, conn: Any) -> None:
-        """Close a connection that has not sent a byte of a request: nothing to answer."""
+    def drop(self, conn: Any) -> None:
+        """Close a receiving connection without an answer (idle, or its client went away)."""
         self.stop_receiving(conn)
         self.nr_conns -= 1
         conn.sock.close()
@@ -165,7 +163,7 @@ class BufferingWorker(ThreadWorker):
         super().murder_pending()
         now = time.monotonic()
         while self.idle and (next(iter(self.idle.values())) <= now or not self.alive):
-            self.close_idle(next(iter(self.idle)))  # when stopping, at once: nothing is lost
+            self.drop(next(iter(self.idle)))  # when stopping, at once: nothing is lost
         while self.arriving and next(iter(self.arriving.values())) <= now:
             self.refuse(next(iter(self.arriving)), Refused(408, "request timeout", "request", (
                 f"the whole request must arrive within {self.client_timeout:g} s")))
