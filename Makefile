@@ -192,6 +192,11 @@ bench-serving: install ## this service vs mlflow models serve: req/s, p50/p99, t
 bench-soak: install ## 60 s at concurrency 8 on gunicorn: requests, errors, p50/p99, RSS start/middle/end (needs wrk)
 	$(BIN)/python bench/serving_soak.py $(SOAK_ARGS)
 
+.PHONY: probe-connections
+
+probe-connections: install ## worst /predict and /health latency with 0 and 2,000 idle connections held; exit 1 above 1 s
+	$(BIN)/python bench/connection_probe.py $(PROBE_ARGS)
+
 bake-model: install ## download MODEL_URI's version + registry.json into serving/model/ for the image
 	find serving/model -mindepth 1 ! -name .gitkeep -delete
 	$(BIN)/python -m serving.bake_model --model-uri $(MODEL_URI) --out serving/model

@@ -185,11 +185,6 @@ class Arrival:
         wanted = name.upper()
         return next((value for key, value in self.request.headers if key == wanted), None)
 
-    @property
-    def started(self) -> bool:
-        """Whether any byte of the request has arrived."""
-        return bool(self.buffer)
-
     def receive(self, data: bytes) -> Progress:
         """Add `data`; say whether the request is complete (or waits for "100 Continue")."""
         self.buffer += data

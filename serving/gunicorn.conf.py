@@ -23,11 +23,17 @@ import tempfile
 from typing import Any
 
 from contracts.settings import SettingsError
+from serving.open_files import FILES_PER_WORKER, OpenFilesError, raise_open_files_limit
 from serving.settings import ServingSettings
 
 try:
     _settings = ServingSettings.load()
 except SettingsError as exc:
+    print(exc, file=sys.stderr, flush=True)
+    raise SystemExit(2) from None
+try:  # every connection is a descriptor: a worker must be able to hold MAX_CONNECTIONS of them
+    raise_open_files_limit(_settings.max_connections + FILES_PER_WORKER)
+except OpenFilesError as exc:
     print(exc, file=sys.stderr, flush=True)
     raise SystemExit(2) from None
 
@@ -38,7 +44,8 @@ threads = _settings.gunicorn_threads
 worker_class = "serving.worker.BufferingWorker"
 timeout = 0
 graceful_timeout = _settings.graceful_timeout_seconds
-keepalive = 5
+keepalive = _settings.keepalive_seconds  # idle connections close after this (serving.worker)
+worker_connections = _settings.max_connections  # idle ones beyond it are closed, oldest first
 accesslog = None  # Cloud Run logs every request; the app exports request metrics
 errorlog = "-"
 loglevel = _settings.log_level.lower()

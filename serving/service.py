@@ -3,7 +3,7 @@
 Order of the checks on `/predict*`: API key (401), model loaded (503), JSON content type (415),
 body size (413: a declared length by Flask's MAX_CONTENT_LENGTH, a chunked body by `read_body`
 while reading; under gunicorn `serving.worker` refuses both before the app runs), body rules
-(400/413/422).
+(400 for duplicate keys, then 400/413/422).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from werkzeug.exceptions import HTTPException
 
 from serving.auth import API_KEY_HEADER, CHALLENGE, KeyChecker
 from serving.errors import ApiError
+from serving.json_keys import duplicate_key
 from serving.metrics import LABELS, Metrics
 from serving.model_loader import LoadedModel, ModelHolder
 from serving.prediction_log import PredictionLog
@@ -67,9 +68,15 @@ class Service:
         return loaded
 
     def parse(self, request: Request, model: type[Body]) -> Body:
-        """Validate the JSON body against `model`, or raise the API's 400/413/422."""
+        """Validate the JSON body against `model`, or raise the API's 400/413/422 (a 400 for a
+        key repeated in one object: pydantic would silently keep the last value)."""
+        body = read_body(request, self.settings.max_body_bytes)
+        key = duplicate_key(body)
+        if key is not None:
+            raise ApiError(400, "duplicate key", [ErrorDetail(
+                field=key, rule="a key may appear only once in each JSON object")])
         try:
-            return model.model_validate_json(read_body(request, self.settings.max_body_bytes))
+            return model.model_validate_json(body)
         except ValidationError as exc:
             refused = rejection(exc, tuple(model.model_fields))
             raise ApiError(refused.status, refused.error, refused.details) from None

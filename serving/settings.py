@@ -52,6 +52,8 @@ class ServingSettings(PlatformSettings):
     gunicorn_threads: int = Field(default=4, ge=1, le=256)
     graceful_timeout_seconds: int = Field(default=8, ge=1, le=3600)
     client_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    keepalive_seconds: int = Field(default=5, ge=1, le=300)
+    max_connections: int = Field(default=1000, ge=8, le=100_000)
     log_level: str = Field(default="info", pattern=r"^(?i:debug|info|warning|error)$")
     google_cloud_project: str | None = Field(default=None, pattern=PROJECT_ID)
 

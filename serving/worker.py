@@ -9,13 +9,21 @@ is answered. It also drains a closing connection on the worker's main loop, bloc
 (`serving.arrival`: gunicorn's own header parser, then the body as its framing says), and a
 thread runs the app only once the whole request is in memory, so a thread never reads from the
 socket. The loop answers by itself, then closes:
-- 408 when a request is not complete CLIENT_TIMEOUT_SECONDS after its first byte (a connection
-  that sends nothing is closed silently when that time has passed);
+- 408 when a request is not complete CLIENT_TIMEOUT_SECONDS after its first byte;
 - 413 for a body over MAX_BODY_BYTES, declared or counted while chunked, before it is read;
 - 431 for a header block over 64 KiB, 400 for broken chunked framing, and gunicorn's own
   answers (400, 417, 501) for a header block gunicorn refuses.
 Closing connections are drained on the loop (at most LINGER_SECONDS), and a thread's writes
 time out after CLIENT_TIMEOUT_SECONDS, so a client that does not read cannot hold a thread either.
+
+Idle connections (new ones that have not sent a byte yet, and kept-alive ones between requests)
+wait on the loop too, oldest first, and are closed silently after KEEPALIVE_SECONDS. Stock
+`gthread` stops accepting once MAX_CONNECTIONS (gunicorn's `worker_connections`) are open and
+waits for one to close, so ~1,000 idle connections made every real request queue in the kernel's
+backlog until idle ones timed out (10-20 s, measured by `make probe-connections`). Here the
+worker instead closes the oldest idle connection to make room before it accepts a new one, as
+nginx reuses its idle keep-alive connections: only connections with a request in progress count
+against the cap, so an idle flood costs a real request one accept, not a timeout.
 
 Plain HTTP/1.x only: Cloud Run terminates TLS and HTTP/2 is off in `gunicorn.conf.py`; with
 either configured this worker behaves exactly as `gthread` does.
@@ -67,19 +75,28 @@ class BufferingWorker(ThreadWorker):
         self.client_timeout = settings.client_timeout_seconds
         self.max_body_bytes = settings.max_body_bytes
         self.buffering = not self.cfg.is_ssl and "h2" not in self.cfg.http_protocols
-        self.arriving: dict[Any, float] = {}  # connection -> deadline, oldest first
+        self.idle_timeout = float(self.cfg.keepalive)
+        self.idle: dict[Any, float] = {}  # no byte of a request yet: connection -> deadline
+        self.arriving: dict[Any, float] = {}  # a request under way: connection -> deadline
         self.lingering: dict[socket.socket, tuple[float, int]] = {}  # -> deadline, bytes left
 
     # --- the event loop: receiving ----------------------------------------------------------
 
+    def accept(self, listener: socket.socket) -> None:
+        """Make room by closing the oldest idle connection if need be, then accept one."""
+        if self.buffering:
+            while self.nr_conns >= self.worker_connections - 1 and self.idle:
+                self.drop(next(iter(self.idle)))
+        super().accept(listener)
+
     def enqueue_req(self, conn: Any) -> None:
-        """A new or reawakened connection: receive its request on the loop, not in a thread."""
+        """A new or kept-alive connection: wait for a request on the loop, not in a thread."""
         if not self.buffering:
             super().enqueue_req(conn)
             return
         conn.sock.setblocking(False)
         conn.arrival = Arrival(self.cfg, conn.client, self.max_body_bytes)
-        self.arriving[conn] = time.monotonic() + self.client_timeout
+        self.idle[conn] = time.monotonic() + self.idle_timeout
         self.poller.register(conn.sock, selectors.EVENT_READ, partial(self.on_arrival, conn))
 
     def on_arrival(self, conn: Any, _sock: socket.socket) -> None:
@@ -91,10 +108,10 @@ class BufferingWorker(ThreadWorker):
         except OSError:
             data = b""
         if not data:  # the client went away
-            self.stop_receiving(conn)
-            self.nr_conns -= 1
-            conn.sock.close()
+            self.drop(conn)
             return
+        if self.idle.pop(conn, None) is not None:  # a request starts: CLIENT_TIMEOUT_SECONDS
+            self.arriving[conn] = time.monotonic() + self.client_timeout
         try:
             progress = conn.arrival.receive(data)
         except Refused as refused:
@@ -113,9 +130,16 @@ class BufferingWorker(ThreadWorker):
             super().enqueue_req(conn)
 
     def stop_receiving(self, conn: Any) -> None:
-        """Take a connection off the loop's receiving list."""
+        """Take a connection off the loop's idle or receiving list."""
         self.poller.unregister(conn.sock)
-        del self.arriving[conn]
+        if self.arriving.pop(conn, None) is None:
+            del self.idle[conn]
+
+    def drop(self, conn: Any) -> None:
+        """Close a receiving connection without an answer (idle, or its client went away)."""
+        self.stop_receiving(conn)
+        self.nr_conns -= 1
+        conn.sock.close()
 
     def refuse(self, conn: Any, refused: Refused) -> None:
         """Answer a request on the loop (408, 413, 431, 400) and close its connection."""
@@ -134,32 +158,29 @@ class BufferingWorker(ThreadWorker):
             sock.send(data)
 
     def murder_pending(self) -> None:
-        """Once per loop turn (gthread's hook for expiring connections): also expire requests
-        past their deadline and lingering connections past theirs."""
+        """Once per loop turn (gthread's hook for expiring connections): also close idle
+        connections, refuse requests and end lingering past their deadlines."""
         super().murder_pending()
         now = time.monotonic()
-        while self.arriving:
-            conn, deadline = next(iter(self.arriving.items()))
-            if deadline > now:
-                break
-            if conn.arrival.started:
-                self.refuse(conn, Refused(408, "request timeout", "request", (
-                    f"the whole request must arrive within {self.client_timeout:g} s")))
-            else:  # an idle connection: nothing to answer
-                self.stop_receiving(conn)
-                self.nr_conns -= 1
-                conn.sock.close()
+        while self.idle and (next(iter(self.idle.values())) <= now or not self.alive):
+            self.drop(next(iter(self.idle)))  # when stopping, at once: nothing is lost
+        while self.arriving and next(iter(self.arriving.values())) <= now:
+            self.refuse(next(iter(self.arriving)), Refused(408, "request timeout", "request", (
+                f"the whole request must arrive within {self.client_timeout:g} s")))
         self.expire_lingering(now)
 
     # --- the event loop: closing ------------------------------------------------------------
 
     def finish_request(self, conn: Any, fs: Future[Any]) -> None:
-        """A thread is done: keep-alive as gthread does, else close by lingering on the loop."""
-        if not self.buffering or self.kept_alive(fs):
+        """A thread is done: wait for the next request on the loop (idle), else close by
+        lingering on the loop."""
+        if not self.buffering:
             super().finish_request(conn, fs)
-            return
-        self.nr_conns -= 1
-        self.linger(conn.sock)
+        elif self.kept_alive(fs):
+            self.enqueue_req(conn)
+        else:
+            self.nr_conns -= 1
+            self.linger(conn.sock)
 
     def kept_alive(self, fs: Future[Any]) -> bool:
         """Whether the finished request leaves its connection open for another."""

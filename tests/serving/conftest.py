@@ -217,10 +217,11 @@ def auth_server(model_store: ModelStore,
 @pytest.fixture(scope="session")
 def guarded(model_store: ModelStore,
                    tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """The image's 4 threads, the baked model, log off, CLIENT_TIMEOUT_SECONDS=2 (so slow
-    clients are cut off quickly); it must stop cleanly and never log a traceback."""
+    """The image's 4 threads, the baked model, log off, CLIENT_TIMEOUT_SECONDS=2 and
+    KEEPALIVE_SECONDS=1 (so slow and idle clients are cut off quickly); it must stop cleanly and
+    never log a traceback."""
     env = {**model_store.env(), "MODEL_URI": str(model_store.baked), "PREDICTION_LOG": "off",
-           "GUNICORN_THREADS": "4", "CLIENT_TIMEOUT_SECONDS": "2"}
+           "GUNICORN_THREADS": "4", "CLIENT_TIMEOUT_SECONDS": "2", "KEEPALIVE_SECONDS": "1"}
     running = Server(env, tmp_path_factory.mktemp("guarded-server")).start()
     yield running
     assert running.stop() == 0

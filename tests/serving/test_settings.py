@@ -20,6 +20,7 @@ def test_defaults_follow_the_contract_and_cloud_run(monkeypatch: pytest.MonkeyPa
     assert (settings.max_title_chars, settings.max_description_chars) == (500, 20_000)
     assert (settings.prediction_log, settings.variant) == ("stdout", "production")
     assert settings.gunicorn_workers == 1
+    assert (settings.keepalive_seconds, settings.max_connections) == (5, 1000)
     assert not settings.auth_enabled
     assert settings.google_cloud_project is None  # Cloud Run does not set it: no trace fields
 

@@ -141,3 +141,35 @@ def test_odd_but_valid_tickets_are_scored(server: Server, ticket: dict[str, obje
     answer = server.post("/predict", json=ticket)
     assert answer.status_code == 200, answer.text
     assert 0.0 <= answer.json()["urgency_probability"] <= 1.0
+
+
+# (endpoint, raw body with a key repeated in one object, the key)
+DUPLICATE_KEYS = [
+    ("/predict", b'{"title": "VPN down", "title": "all fine"}', "title"),
+    ("/predict", b'{"title": "a", "source": "phone", "description": "b", "source": "web"}',
+     "source"),
+    ("/predict", b'{"title": "a", "extra": {"deep": [{"k": 1, "k": 2}]}}', "k"),
+    ("/predict/batch", b'{"tickets": [{"title": "a"}], "tickets": [{"title": "b"}]}', "tickets"),
+    ("/predict/batch", b'{"tickets": [{"title": "a"}, {"title": "b", "customer_tier": "premium",'
+                       b' "customer_tier": "standard"}]}', "customer_tier"),
+]
+
+
+@pytest.mark.parametrize(("path", "raw", "key"), DUPLICATE_KEYS, ids=lambda v: str(v)[:24])
+def test_a_repeated_key_is_a_400_naming_it(server: Server, path: str, raw: bytes,
+                                           key: str) -> None:
+    answer = server.post(path, data=raw, headers={"Content-Type": "application/json"})
+    assert answer.status_code == 400, answer.text
+    body = ErrorResponse.model_validate(answer.json())
+    assert body.error == "duplicate key"
+    assert [(d.field, d.rule) for d in body.details] == [
+        (key, "a key may appear only once in each JSON object")]
+    assert body.request_id == answer.headers["X-Request-ID"]
+
+
+def test_the_same_key_in_different_objects_is_fine(server: Server) -> None:
+    raw = json.dumps({"tickets": [{"title": "a", "source": "web"},
+                                  {"title": "b", "source": "web"}]}).encode()
+    answer = server.post("/predict/batch", data=raw,
+                         headers={"Content-Type": "application/json"})
+    assert answer.status_code == 200, answer.text
