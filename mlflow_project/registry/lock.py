@@ -60,6 +60,8 @@ from mlflow import MlflowClient
 from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 
+from mlflow_project.tracking_store import unreachable_server
+
 log = logging.getLogger(__name__)
 
 TICKET_SOURCE = "mlflow-lock:/ticket"  # not a local path: `mlflow server` refuses those
@@ -205,8 +207,9 @@ class RegistryLock:
 
         Creates the lock model when missing. The SQL store gives up (INTERNAL_ERROR, nothing
         written) when racing creators collide three times: then we try again, up to
-        CREATE_ATTEMPTS times and never past the deadline (an unreachable store answers
-        INTERNAL_ERROR too, and must fail fast, not after the whole wait).
+        CREATE_ATTEMPTS times and never past the deadline. An unreachable store answers
+        INTERNAL_ERROR too, after MLflow's own HTTP retries: it fails at once, not after the
+        whole wait.
         """
         started = time.monotonic()
         attempts = 0
@@ -224,8 +227,8 @@ class RegistryLock:
                 attempts += 1
                 if exc.error_code == NOT_FOUND:
                     self._create_lock_model()
-                elif (exc.error_code != "INTERNAL_ERROR" or attempts >= CREATE_ATTEMPTS
-                      or time.monotonic() >= deadline):
+                elif (exc.error_code != "INTERNAL_ERROR" or unreachable_server(exc)
+                      or attempts >= CREATE_ATTEMPTS or time.monotonic() >= deadline):
                     raise
                 else:
                     log.info("creating a ticket of %s collided (%s); trying again", self.name,
