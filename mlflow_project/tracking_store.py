@@ -128,7 +128,9 @@ def unreachable_server(exc: BaseException) -> str | None:
 def _origin(exc: requests.exceptions.RequestException) -> str:
     """scheme://host:port of the failed request (the tracking URI when it has none), any
     credentials in it masked."""
-    url = exc.request.url if exc.request is not None and exc.request.url else None
+    url = exc.request.url if exc.request is not None else None
+    if isinstance(url, bytes):
+        url = url.decode()
     parts = urlsplit(url or os.environ.get(TRACKING_URI_VARIABLE, ""))
     return redact(f"{parts.scheme}://{parts.netloc}")
 

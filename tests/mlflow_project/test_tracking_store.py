@@ -170,3 +170,23 @@ def test_a_cli_keeps_its_embedded_store_private_once_mlflow_has_written_it(
     database = tmp_path / ".mlflow" / "mlflow.db"
     assert database.stat().st_size > 0  # MLflow made its tables in the file created 0600
     assert stat.S_IMODE(database.stat().st_mode) == 0o600
+
+
+@pytest.mark.parametrize(("command", "exit_code"), [
+    ((str(BIN / "ticket-urgency"), "ensure-experiment", "--name", "x"), 1),  # via run_cli
+    ((sys.executable, "-m", "mlflow_project.batch", "--input", "in.csv", "--output", "out.csv"),
+     5),  # the batch job's tracking failure
+])
+def test_other_clis_name_a_dead_tracking_server_in_one_line(
+        tmp_path: Path, command: tuple[str, ...], exit_code: int) -> None:
+    (tmp_path / "in.csv").write_text("ticket_id,subject,body\n1,a,b\n")
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in HTTP_DEFAULTS}
+    env["MLFLOW_TRACKING_URI"] = f"http://127.0.0.1:{port}"
+    result = subprocess.run(list(command), cwd=tmp_path, env=env, capture_output=True, text=True,
+                            timeout=60, check=False)
+    assert result.returncode == exit_code, result.stderr[-2000:]
+    last = result.stderr.strip().splitlines()[-1]
+    match = UNREACHABLE_LINE.match(last)
+    assert match is not None and match.group(1) == str(port), result.stderr[-2000:]
+    assert not (tmp_path / "out.csv").exists()
