@@ -15,7 +15,7 @@ It also bounds how long a dead tracking server can hold a command: MLflow's own 
 refused or unanswered request 7 times with exponential backoff and wait 120 s for each answer
 (more than 200 s before `registry-tools promote` gives up). `use_tracking_store()` sets the
 project's defaults below for every MLFLOW_HTTP_REQUEST_* variable the user left unset, so a
-command fails in a few seconds (a refused connection) to about 12 s (a server that never
+command fails in a few seconds (a refused connection), or about 11 s (a server that never
 answers); `unreachable_server()` turns that failure into one line naming the server. The embedded
 SQLite store is created readable by its owner only (0600), since it holds ticket text.
 """
@@ -136,12 +136,13 @@ def _origin(exc: requests.exceptions.RequestException) -> str:
 
 
 def _reason(exc: requests.exceptions.RequestException) -> str:
-    """The innermost cause in a few words: `[Errno 111] Connection refused`, `read timeout`."""
+    """The innermost cause in a few words: `[Errno 111] Connection refused`, `no answer within
+    3 s`."""
+    if isinstance(exc, requests.exceptions.Timeout):
+        return f"no answer within {os.environ.get('MLFLOW_HTTP_REQUEST_TIMEOUT', '?')} s"
     cause = exc.args[0] if exc.args else exc
     if isinstance(cause, MaxRetryError) and cause.reason is not None:
         cause = cause.reason
-    if isinstance(exc, requests.exceptions.Timeout):
-        return f"no answer within {os.environ.get('MLFLOW_HTTP_REQUEST_TIMEOUT', '?')} s"
     return str(cause).rsplit(": ", 1)[-1]
 
 

@@ -154,13 +154,19 @@ class RegistryLock:
                            "nothing more was written, try again")
 
     def acquire(self, *, wait: float, poll: float) -> None:
-        """Wait up to `wait` seconds to hold the lock; LockTimeout names the holder."""
+        """Wait up to `wait` seconds to hold the lock; LockTimeout names the holder.
+
+        On failure our ticket is deleted, best effort; not when the store is unreachable (the
+        deletion would only wait out MLflow's retries again): a ticket a dead server may have
+        created is broken as stale when its lease ends.
+        """
         deadline = time.monotonic() + wait
         try:
             self._wait_for_turn(deadline, wait, poll)
-        except BaseException:
-            with suppress(MlflowException):  # the registry may be why we failed: best effort
-                self._delete_mine()
+        except BaseException as exc:
+            if not unreachable_server(exc):
+                with suppress(MlflowException):  # the registry may be why we failed
+                    self._delete_mine()
             raise
 
     def release(self) -> None:
