@@ -188,5 +188,6 @@ def test_other_clis_name_a_dead_tracking_server_in_one_line(
     assert result.returncode == exit_code, result.stderr[-2000:]
     last = result.stderr.strip().splitlines()[-1]
     match = UNREACHABLE_LINE.match(last)
-    assert match is not None and match.group(1) == str(port), result.stderr[-2000:]
+    assert match is not None, result.stderr[-2000:]
+    assert match.group(1) == str(port)
     assert not (tmp_path / "out.csv").exists()
