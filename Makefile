@@ -140,6 +140,10 @@ bench-train: install ## training wall time on Endava (if present), 5k and 100k s
 bench-stack: install ## stack-up cold/warm, the stack's memory, training on the stack vs embedded
 	$(BIN)/python bench/stack.py
 
+.PHONY: probe-dead-store
+probe-dead-store: install ## seconds `registry-tools promote` takes to fail on a dead tracking server (PROBE_ARGS=--mlflow-defaults)
+	$(BIN)/python bench/dead_store.py $(PROBE_ARGS)
+
 # --- Airflow (its own environment: .venv-airflow, pinned by airflow/constraints.txt) ---------
 AIRFLOW_VENV ?= .venv-airflow
 AIRFLOW_BIN := $(abspath $(AIRFLOW_VENV))/bin

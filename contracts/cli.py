@@ -4,7 +4,8 @@ a documented exit code; and how a bad option or environment variable is named.
 `ticket-urgency`, `registry-tools` (and its `ab` group), `local-stack`, `python -m
 mlflow_project.monitoring` and `python -m mlflow_project.batch` all end through `fail` and run
 under `run_cli`, so an error reads the same whichever tool printed it, and no URI with a password
-in it (MLflow repeats tracking URIs in its errors) reaches a terminal.
+in it (MLflow repeats tracking URIs in its errors) reaches a terminal. `run_cli` also makes the
+files a command creates private to its owner and group (`contracts.file_modes`).
 """
 
 from __future__ import annotations
@@ -16,10 +17,14 @@ from typing import NoReturn
 
 from pydantic import ValidationError
 
+from contracts.file_modes import restrict_new_files
 from contracts.redaction import redact
 from contracts.settings import SettingsError
 
 EXIT_SETTINGS = 2
+EXIT_UNEXPECTED = 1
+
+Explain = Callable[[BaseException], str | None]
 
 
 def fail(message: str, code: int) -> NoReturn:
@@ -36,16 +41,23 @@ def option_errors(exc: ValidationError) -> str:
         else error["msg"] for error in exc.errors())
 
 
-def run_cli(app: Callable[..., object], **kwargs: object) -> None:
+def run_cli(app: Callable[..., object], *, explain: Explain | None = None,
+            **kwargs: object) -> None:
     """Run a command-line app (a Typer app: `app(**kwargs)`) so that a bad environment variable
     (`SettingsError`) prints its message and exits 2, and any other exception it does not handle
     prints its traceback with credentials masked, exit 1, instead of the raw traceback (MLflow's
-    errors repeat the tracking URI, password included)."""
+    errors repeat the tracking URI, password included). An exception `explain` recognizes (a
+    dead dependency, say) is one `error:` line instead of a traceback, exit 1. Files the app
+    creates are 0640 and folders 0750 (`restrict_new_files`)."""
+    restrict_new_files()
     try:
         app(**kwargs)
     except SettingsError as exc:
         print(exc, file=sys.stderr)
         raise SystemExit(EXIT_SETTINGS) from None
-    except Exception:  # the app's own errors exit through SystemExit, which passes
+    except Exception as exc:  # the app's own errors exit through SystemExit, which passes
+        explanation = explain(exc) if explain is not None else None
+        if explanation:
+            fail(explanation, EXIT_UNEXPECTED)
         print(redact(traceback.format_exc()), file=sys.stderr)
-        raise SystemExit(1) from None
+        raise SystemExit(EXIT_UNEXPECTED) from None

@@ -24,7 +24,7 @@ from contracts.cli import fail, option_errors, run_cli
 from contracts.model_uri import default_model_uri
 from mlflow_project.batch.cli import batch_predict
 from mlflow_project.monitoring.cli import monitor
-from mlflow_project.tracking_store import use_tracking_store
+from mlflow_project.tracking_store import unreachable_server, use_tracking_store
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -226,7 +226,8 @@ def _training_failures(what: str) -> Iterator[None]:
     except (ConfigurationError, WrongExperiment) as exc:
         fail(str(exc), EXIT_CONFIGURATION)
     except MlflowException as exc:
-        fail(f"the tracking server failed, no alias was moved: {exc.message}", EXIT_TRACKING)
+        fail(unreachable_server(exc) or f"the tracking server failed, no alias was moved: "
+             f"{exc.message}", EXIT_TRACKING)
     except LockTimeout as exc:
         fail(f"{what} finished but @challenger was not moved: {exc}", EXIT_TRACKING)
 
@@ -342,7 +343,7 @@ def _predict_here(model_uri: str, tickets: pd.DataFrame) -> list[dict[str, objec
     try:
         model = mlflow.pyfunc.load_model(model_uri)
     except MlflowException as exc:
-        fail(f"cannot load {model_uri}: {exc.message}", 1)
+        fail(unreachable_server(exc) or f"cannot load {model_uri}: {exc.message}", 1)
     resolved = resolve_version(MlflowClient(), model_uri)
     version = f"{resolved.name} v{resolved.version}" if resolved else model_uri
     predictions = model.predict(tickets)
@@ -385,7 +386,7 @@ def _ask_service(url: str, tickets: list[dict[Any, Any]],
 
 def main() -> None:
     """The console script: the app, with credentials masked in any unexpected traceback."""
-    run_cli(app)
+    run_cli(app, explain=unreachable_server)
 
 
 if __name__ == "__main__":

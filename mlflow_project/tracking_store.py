@@ -10,6 +10,14 @@ MLFLOW_TRACKING_URI defaults to the project's embedded store, the same one the M
 The project home is TU_HOME when set, else the checkout the package runs from (an editable
 install: the folder holding `pyproject.toml` and the `Makefile`). An installed copy outside a
 checkout, with neither variable set, leaves MLflow's own default and says so.
+
+It also bounds how long a dead tracking server can hold a command: MLflow's own defaults retry a
+refused or unanswered request 7 times with exponential backoff and wait 120 s for each answer
+(more than 200 s before `registry-tools promote` gives up). `use_tracking_store()` sets the
+project's defaults below for every MLFLOW_HTTP_REQUEST_* variable the user left unset, so a
+command fails in a few seconds (a refused connection), or about 11 s (a server that never
+answers); `unreachable_server()` turns that failure into one line naming the server. The embedded
+SQLite store is created readable by its owner only (0600), since it holds ticket text.
 """
 
 from __future__ import annotations
@@ -17,12 +25,26 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
+
+import requests
+from urllib3.exceptions import MaxRetryError
 
 from contracts.redaction import redact
 
 TRACKING_URI_VARIABLE = "MLFLOW_TRACKING_URI"
 HOME_VARIABLE = "TU_HOME"
 CHECKOUT_MARKERS = ("pyproject.toml", "Makefile")
+STORE_FOLDER_MODE = 0o700
+STORE_FILE_MODE = 0o600
+# MLflow's HTTP client settings, the project's defaults (a user's own values win): 3 attempts,
+# 0 s then 2 s (+ up to 0.5 s jitter) apart, each waiting at most 3 s for the server.
+HTTP_DEFAULTS = {
+    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
+    "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+    "MLFLOW_HTTP_REQUEST_BACKOFF_JITTER": "0.5",
+    "MLFLOW_HTTP_REQUEST_TIMEOUT": "3",
+}
 
 
 def project_home() -> Path | None:
@@ -47,6 +69,7 @@ def use_tracking_store() -> str | None:
     own default applies). The `.mlflow` folder is created for the default store, since SQLite
     cannot create it. The one-line report goes to stderr, leaving stdout to the command's output.
     """
+    apply_http_defaults()
     given = os.environ.get(TRACKING_URI_VARIABLE)
     if given:
         _say(f"tracking store: {redact(given)} (from {TRACKING_URI_VARIABLE})")
@@ -57,12 +80,70 @@ def use_tracking_store() -> str | None:
              f"{TRACKING_URI_VARIABLE} and {HOME_VARIABLE} are unset and this is not a project "
              "checkout")
         return None
-    (home / ".mlflow").mkdir(parents=True, exist_ok=True)
+    create_private_store(home / ".mlflow" / "mlflow.db")
     uri = default_tracking_uri(home)
     os.environ[TRACKING_URI_VARIABLE] = uri
     _say(f"tracking store: {uri} (the project's embedded store; set {TRACKING_URI_VARIABLE} "
          "to use another)")
     return uri
+
+
+def apply_http_defaults() -> None:
+    """Set each of MLflow's HTTP retry/timeout variables the user left unset to the project's
+    default (`HTTP_DEFAULTS`), so a dead tracking server fails a command within seconds; the
+    variables reach every process the command starts (`mlflow run` steps, Airflow tasks)."""
+    for variable, value in HTTP_DEFAULTS.items():
+        os.environ.setdefault(variable, value)
+
+
+def create_private_store(database: Path) -> None:
+    """Create the embedded store's folder (0700) and an empty SQLite file (0600) when missing.
+
+    SQLite cannot create the folder, and would create the file with the process umask (often
+    0644); the store holds ticket text. An existing folder or file keeps its mode.
+    """
+    database.parent.mkdir(mode=STORE_FOLDER_MODE, parents=True, exist_ok=True)
+    try:
+        os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, STORE_FILE_MODE))
+    except FileExistsError:
+        return
+    os.chmod(database, STORE_FILE_MODE)
+
+
+def unreachable_server(exc: BaseException) -> str | None:
+    """`tracking server URL unreachable (why)` when `exc` (or an exception it was raised from or
+    during) is a refused, failed or timed-out HTTP connection, else None.
+
+    MLflow wraps the `requests` error of its last retry in an MlflowException; the server is
+    named by the failed request's scheme, host and port (no path, no credentials).
+    """
+    current: BaseException | None = exc
+    while current is not None:
+        if isinstance(current, requests.exceptions.ConnectionError | requests.exceptions.Timeout):
+            return f"tracking server {_origin(current)} unreachable ({_reason(current)})"
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def _origin(exc: requests.exceptions.RequestException) -> str:
+    """scheme://host:port of the failed request (the tracking URI when it has none), any
+    credentials in it masked."""
+    url = exc.request.url if exc.request is not None else None
+    if isinstance(url, bytes):
+        url = url.decode()
+    parts = urlsplit(url or os.environ.get(TRACKING_URI_VARIABLE, ""))
+    return redact(f"{parts.scheme}://{parts.netloc}")
+
+
+def _reason(exc: requests.exceptions.RequestException) -> str:
+    """The innermost cause in a few words: `[Errno 111] Connection refused`, `no answer within
+    3 s`."""
+    if isinstance(exc, requests.exceptions.Timeout):
+        return f"no answer within {os.environ.get('MLFLOW_HTTP_REQUEST_TIMEOUT', '?')} s"
+    cause = exc.args[0] if exc.args else exc
+    if isinstance(cause, MaxRetryError) and cause.reason is not None:
+        cause = cause.reason
+    return str(cause).rsplit(": ", 1)[-1]
 
 
 def _say(message: str) -> None:

@@ -17,7 +17,7 @@ from contracts.cli import fail, run_cli
 from mlflow_project.registry import audit, naming
 from mlflow_project.registry.lock import LockTimeout
 from mlflow_project.settings import ProjectSettings
-from mlflow_project.tracking_store import use_tracking_store
+from mlflow_project.tracking_store import unreachable_server, use_tracking_store
 from registry_tools.ab.cli import app as ab_app
 from registry_tools.arguments import optional_version_number, sha256_digest, version_number
 from registry_tools.compare import compare_versions, format_comparison
@@ -44,7 +44,7 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="print JSON")] =
     try:
         rows = version_rows(MlflowClient(), settings.model_name)
     except MlflowException as exc:
-        fail(f"registry error: {exc.message}", EXIT_REGISTRY)
+        _registry_error(exc)
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
     elif rows:
@@ -150,7 +150,7 @@ def history(as_json: Annotated[bool, typer.Option("--json", help="print JSON")] 
         found = audit.entries(MlflowClient(), settings.model_name)
     except MlflowException as exc:
         if exc.error_code != NOT_FOUND:  # a model never registered has an empty trail
-            fail(f"registry error: {exc.message}", EXIT_REGISTRY)
+            _registry_error(exc)
         found = []
     if as_json:
         typer.echo(json.dumps([asdict(e) for e in found], indent=2))
@@ -189,9 +189,14 @@ def _registry_failure(exc: MlflowException, refusal: str) -> NoReturn:
     """Exit 3 when the registry has no such model or version, else 1 (the registry failed)."""
     if exc.error_code == NOT_FOUND:
         fail(f"{refusal}: {exc.message}", EXIT_REFUSED)
-    fail(f"registry error: {exc.message}", EXIT_REGISTRY)
+    _registry_error(exc)
+
+
+def _registry_error(exc: MlflowException) -> NoReturn:
+    """Exit 1: the tracking server is unreachable (one line naming it), or it failed."""
+    fail(unreachable_server(exc) or f"registry error: {exc.message}", EXIT_REGISTRY)
 
 
 def main() -> None:
     """The console script: the app, with credentials masked in any unexpected traceback."""
-    run_cli(app)
+    run_cli(app, explain=unreachable_server)

@@ -61,6 +61,14 @@ def on_starting(server: Any) -> None:
         server.log.info("prometheus multi-process mode: %s", folder)
 
 
+def when_ready(server: Any) -> None:
+    """Before any worker forks: files the service creates are 0640, folders 0750 (workers
+    inherit the umask; `contracts.file_modes`)."""
+    from contracts.file_modes import restrict_new_files
+
+    restrict_new_files()
+
+
 def child_exit(server: Any, worker: Any) -> None:
     """In the master, when a worker died: drop its live gauges."""
     from serving.metrics import mark_worker_dead

@@ -19,6 +19,7 @@ import typer
 from contracts.cli import fail
 from contracts.model_uri import default_model_uri
 from mlflow_project.batch import DEFAULT_CHUNK_SIZE, DEFAULT_MAX_REJECT_SHARE
+from mlflow_project.tracking_store import unreachable_server
 
 if TYPE_CHECKING:
     from mlflow_project.batch.job import BatchRequest, BatchSummary
@@ -96,7 +97,8 @@ def batch_predict(
     except ModelUnavailable as exc:
         fail(f"no such model: {exc}", EXIT_SETUP)
     except MlflowException as exc:
-        fail(f"the tracking server failed: {exc.message}", EXIT_TRACKING)
+        fail(unreachable_server(exc) or f"the tracking server failed: {exc.message}",
+             EXIT_TRACKING)
     except (OutputUnwritable, OSError) as exc:
         fail(f"cannot write the output, nothing was published: {exc}", EXIT_OUTPUT)
     run_id = launched_run_id()

@@ -27,6 +27,7 @@ from contracts.redaction import redact
 from contracts.settings import SettingsError
 from mlflow_project.monitoring.config import DEFAULT_EXPERIMENT
 from mlflow_project.monitoring.engines.names import Correction, EngineName
+from mlflow_project.tracking_store import unreachable_server
 
 if TYPE_CHECKING:
     from mlflow_project.cloud_metrics.settings import CloudMetricsSettings
@@ -98,7 +99,7 @@ def monitor(
     except InputUnusable as exc:
         fail(f"input unusable: {exc}", EXIT_INPUT_UNUSABLE)
     except MlflowException as exc:
-        fail(f"MLflow failed: {exc.message}", EXIT_ERROR)
+        fail(unreachable_server(exc) or f"MLflow failed: {exc.message}", EXIT_ERROR)
     except Exception:  # anything else is a bug or an outage: say so, with the traceback
         typer.echo(redact(traceback.format_exc()), err=True)
         fail("unexpected error (traceback above)", EXIT_ERROR)

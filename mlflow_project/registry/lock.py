@@ -60,6 +60,8 @@ from mlflow import MlflowClient
 from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 
+from mlflow_project.tracking_store import unreachable_server
+
 log = logging.getLogger(__name__)
 
 TICKET_SOURCE = "mlflow-lock:/ticket"  # not a local path: `mlflow server` refuses those
@@ -152,13 +154,19 @@ class RegistryLock:
                            "nothing more was written, try again")
 
     def acquire(self, *, wait: float, poll: float) -> None:
-        """Wait up to `wait` seconds to hold the lock; LockTimeout names the holder."""
+        """Wait up to `wait` seconds to hold the lock; LockTimeout names the holder.
+
+        On failure our ticket is deleted, best effort; not when the store is unreachable (the
+        deletion would only wait out MLflow's retries again): a ticket a dead server may have
+        created is broken as stale when its lease ends.
+        """
         deadline = time.monotonic() + wait
         try:
             self._wait_for_turn(deadline, wait, poll)
-        except BaseException:
-            with suppress(MlflowException):  # the registry may be why we failed: best effort
-                self._delete_mine()
+        except BaseException as exc:
+            if not unreachable_server(exc):
+                with suppress(MlflowException):  # the registry may be why we failed
+                    self._delete_mine()
             raise
 
     def release(self) -> None:
@@ -205,8 +213,9 @@ class RegistryLock:
 
         Creates the lock model when missing. The SQL store gives up (INTERNAL_ERROR, nothing
         written) when racing creators collide three times: then we try again, up to
-        CREATE_ATTEMPTS times and never past the deadline (an unreachable store answers
-        INTERNAL_ERROR too, and must fail fast, not after the whole wait).
+        CREATE_ATTEMPTS times and never past the deadline. An unreachable store answers
+        INTERNAL_ERROR too, after MLflow's own HTTP retries: it fails at once, not after the
+        whole wait.
         """
         started = time.monotonic()
         attempts = 0
@@ -224,8 +233,8 @@ class RegistryLock:
                 attempts += 1
                 if exc.error_code == NOT_FOUND:
                     self._create_lock_model()
-                elif (exc.error_code != "INTERNAL_ERROR" or attempts >= CREATE_ATTEMPTS
-                      or time.monotonic() >= deadline):
+                elif (exc.error_code != "INTERNAL_ERROR" or unreachable_server(exc)
+                      or attempts >= CREATE_ATTEMPTS or time.monotonic() >= deadline):
                     raise
                 else:
                     log.info("creating a ticket of %s collided (%s); trying again", self.name,

@@ -42,6 +42,7 @@ from mlflow_project.monitoring.errors import InputUnusable
 from mlflow_project.monitoring.feedback import load_feedback
 from mlflow_project.registry.lock import LockTimeout
 from mlflow_project.settings import ProjectSettings
+from mlflow_project.tracking_store import unreachable_server
 from registry_tools.ab import registry
 from registry_tools.ab.analysis import figures
 from registry_tools.ab.logs import read_log
@@ -387,7 +388,7 @@ def _handled() -> Iterator[None]:
     except ImageError as exc:
         fail(str(exc), EXIT_USAGE)
     except MlflowException as exc:
-        fail(f"registry error: {exc.message}", EXIT_ERROR)
+        fail(unreachable_server(exc) or f"registry error: {exc.message}", EXIT_ERROR)
     except GoogleAPICallError as exc:
         fail(f"Cloud Run API error: {exc.code} {exc.message}", EXIT_ERROR)
     except (StackError, NginxError) as exc:

@@ -7,6 +7,8 @@ into this checkout's `.mlflow/`; they run from another temp folder, which must s
 from __future__ import annotations
 
 import os
+import re
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -14,10 +16,14 @@ from pathlib import Path
 import pytest
 
 from mlflow_project.tracking_store import (
+    HTTP_DEFAULTS,
+    create_private_store,
     default_tracking_uri,
     project_home,
+    unreachable_server,
     use_tracking_store,
 )
+from tests.support import free_port
 
 BIN = Path(sys.executable).parent
 REPO = Path(__file__).resolve().parents[2]
@@ -76,7 +82,9 @@ def test_every_cli_uses_the_embedded_store_not_the_working_directory(
     store = f"sqlite:///{home}/.mlflow/mlflow.db"
     assert f"tracking store: {store} (the project's embedded store" in result.stderr, \
         result.stderr[-2000:]
-    assert (home / ".mlflow" / "mlflow.db").is_file() is opens_the_store, result.stderr[-2000:]
+    database = home / ".mlflow" / "mlflow.db"  # created empty (0600); MLflow fills it
+    assert database.is_file()
+    assert (database.stat().st_size > 0) is opens_the_store, result.stderr[-2000:]
     assert not (work / "mlflow.db").exists()
     assert not (work / "mlruns").exists()
 
@@ -101,3 +109,85 @@ def test_no_cli_prints_the_credentials_of_an_unreachable_store(
     assert "http://***@127.0.0.1:1" in output.split("tracking store:", 1)[1].split("\n", 1)[1]
     assert secret not in output
     assert token not in output
+
+
+UNREACHABLE_LINE = re.compile(
+    r"^error: tracking server http://127\.0\.0\.1:(\d+) unreachable \(.*Connection refused\)$")
+
+
+def test_mlflows_http_variables_get_the_project_defaults_unless_set(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    for variable in HTTP_DEFAULTS:  # set first, so that monkeypatch restores the variable
+        monkeypatch.setenv(variable, "")
+        monkeypatch.delenv(variable)
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "45")
+    use_tracking_store()
+    assert os.environ["MLFLOW_HTTP_REQUEST_TIMEOUT"] == "45"  # the user's value wins
+    assert os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] == HTTP_DEFAULTS[
+        "MLFLOW_HTTP_REQUEST_MAX_RETRIES"]
+    assert os.environ["MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR"] == HTTP_DEFAULTS[
+        "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR"]
+    assert int(HTTP_DEFAULTS["MLFLOW_HTTP_REQUEST_MAX_RETRIES"]) < 7  # MLflow's own default
+
+
+def test_a_refused_connection_is_named_by_its_server_and_other_errors_are_not(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    port = free_port()
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    with pytest.raises(MlflowException) as raised:
+        MlflowClient(tracking_uri=f"http://127.0.0.1:{port}").search_registered_models()
+    message = unreachable_server(raised.value)
+    assert message is not None
+    assert UNREACHABLE_LINE.match(f"error: {message}")
+    assert unreachable_server(MlflowException("RESOURCE_DOES_NOT_EXIST: no such model")) is None
+
+
+def test_the_embedded_store_is_created_private_to_its_owner(tmp_path: Path) -> None:
+    database = tmp_path / "home" / ".mlflow" / "mlflow.db"
+    previous = os.umask(0o022)
+    try:
+        create_private_store(database)
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(database.stat().st_mode) == 0o600
+    assert stat.S_IMODE(database.parent.stat().st_mode) == 0o700
+    database.chmod(0o640)  # an operator's choice on an existing store is kept
+    create_private_store(database)
+    assert stat.S_IMODE(database.stat().st_mode) == 0o640
+
+
+def test_a_cli_keeps_its_embedded_store_private_once_mlflow_has_written_it(
+        tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
+    env["TU_HOME"] = str(tmp_path)
+    result = subprocess.run([str(BIN / "registry-tools"), "history"], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, timeout=180, check=False,
+                            preexec_fn=lambda: os.umask(0o022))
+    assert result.returncode == 0, result.stderr[-2000:]
+    database = tmp_path / ".mlflow" / "mlflow.db"
+    assert database.stat().st_size > 0  # MLflow made its tables in the file created 0600
+    assert stat.S_IMODE(database.stat().st_mode) == 0o600
+
+
+@pytest.mark.parametrize(("command", "exit_code"), [
+    ((str(BIN / "ticket-urgency"), "ensure-experiment", "--name", "x"), 1),  # via run_cli
+    ((sys.executable, "-m", "mlflow_project.batch", "--input", "in.csv", "--output", "out.csv"),
+     5),  # the batch job's tracking failure
+])
+def test_other_clis_name_a_dead_tracking_server_in_one_line(
+        tmp_path: Path, command: tuple[str, ...], exit_code: int) -> None:
+    (tmp_path / "in.csv").write_text("ticket_id,subject,body\n1,a,b\n")
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in HTTP_DEFAULTS}
+    env["MLFLOW_TRACKING_URI"] = f"http://127.0.0.1:{port}"
+    result = subprocess.run(list(command), cwd=tmp_path, env=env, capture_output=True, text=True,
+                            timeout=60, check=False)
+    assert result.returncode == exit_code, result.stderr[-2000:]
+    last = result.stderr.strip().splitlines()[-1]
+    match = UNREACHABLE_LINE.match(last)
+    assert match is not None, result.stderr[-2000:]
+    assert match.group(1) == str(port)
+    assert not (tmp_path / "out.csv").exists()
