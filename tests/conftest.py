@@ -111,19 +111,13 @@ def server_uri(postgres_uri: str, tmp_path_factory: pytest.TempPathFactory) -> I
     """A real `mlflow server` (REST store) on the PostgreSQL database of `postgres_uri`."""
     from mlflow import MlflowClient
 
-    from deploy.local.processes import Service, start, stop
-    from tests.support import BIN, free_port
+    from deploy.local.processes import start, stop
+    from tests.support import free_port, mlflow_server
 
     MlflowClient(tracking_uri=postgres_uri).search_registered_models()  # tables before serving
     run_dir = tmp_path_factory.mktemp("mlflow-server")
     port = free_port()
-    service = Service(
-        name="mlflow-server",
-        command=[str(BIN / "mlflow"), "server", "--backend-store-uri", postgres_uri,
-                 "--default-artifact-root", str(run_dir / "artifacts"), "--host", "127.0.0.1",
-                 "--port", str(port), "--workers", "1"],
-        health_url=f"http://127.0.0.1:{port}/health", marker=str(run_dir),
-        env={"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"})
+    service = mlflow_server(postgres_uri, run_dir, port)
     start(service, run_dir, timeout=180)
     try:
         yield f"http://127.0.0.1:{port}"

@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 from mlflow import MlflowClient
 
+from deploy.local.processes import Service
+
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 EXPERIMENT = "ticket_urgency_tests"
@@ -130,3 +132,15 @@ def gcs_emulator(bucket: str | None = None) -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         server.stop()
+
+
+def mlflow_server(backend_store_uri: str, run_dir: Path, port: int) -> Service:
+    """A real `mlflow server` (one worker, jobs off) on `backend_store_uri`, artifacts and pid
+    file under `run_dir`; start and stop it with `deploy.local.processes`."""
+    return Service(
+        name="mlflow-server",
+        command=[str(BIN / "mlflow"), "server", "--backend-store-uri", backend_store_uri,
+                 "--default-artifact-root", str(run_dir / "artifacts"), "--host", "127.0.0.1",
+                 "--port", str(port), "--workers", "1"],
+        health_url=f"http://127.0.0.1:{port}/health", marker=str(run_dir),
+        env={"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"})

@@ -18,13 +18,13 @@ from mlflow import MlflowClient
 from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 
-from deploy.local.processes import Service, start, stop
+from deploy.local.processes import start, stop
 from mlflow_project.registry import audit
 from mlflow_project.registry.gate import GatePolicy
 from mlflow_project.registry.lock import live_tickets
 from mlflow_project.tracking_store import HTTP_DEFAULTS, unreachable_server
 from registry_tools.promotion import promote
-from tests.support import BIN, free_port
+from tests.support import BIN, free_port, mlflow_server
 
 MODEL = "ticket_urgency"
 HANG_GUARD = 60  # seconds: MLflow's defaults took over 200 s; the project's take a few
@@ -87,15 +87,9 @@ def test_a_server_dying_mid_promotion_moves_no_alias_and_writes_no_audit_entry(
     before = MlflowClient(tracking_uri=store_with_production)
     history = audit.entries(before, MODEL)
     port = free_port()
-    service = Service(
-        name="mlflow-server",
-        command=[str(BIN / "mlflow"), "server", "--backend-store-uri", store_with_production,
-                 "--default-artifact-root", str(tmp_path / "artifacts"), "--host", "127.0.0.1",
-                 "--port", str(port), "--workers", "1"],
-        health_url=f"http://127.0.0.1:{port}/health", marker=str(tmp_path),
-        env={"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"})
     run_dir = tmp_path / "run"
     run_dir.mkdir()
+    service = mlflow_server(store_with_production, run_dir, port)
     start(service, run_dir, timeout=180)
 
     def kill_once() -> Iterator[None]:
