@@ -27,7 +27,7 @@ PYTEST_ARGS ?=
 # Debian packages the tests use (validated, not run: there is no Docker engine here).
 SYSTEM_TOOLS ?= docker-compose nginx chromium wrk
 
-.PHONY: help install bqemulator-install system-deps demo data train tune status promote predict ui stack-up stack-down stack-status test lint bench-predict bench-quality bench-train bench-stack lock clean
+.PHONY: help install bqemulator-install system-deps demo data train tune status promote predict ui stack-up stack-down stack-status test test-project lint bench-predict bench-quality bench-train bench-stack lock clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -109,9 +109,11 @@ stack-down: install ## stop what stack-up started (data is kept in .run/stack)
 stack-status: install ## what of the stack runs where
 	local-stack status
 
-test: install airflow-install bqemulator-install system-deps ## run every test (the DAG tests in Airflow's own environment)
+test: install airflow-install bqemulator-install system-deps ## run every test: the project's suite and the DAG tests (Airflow's own environment) side by side
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-project airflow-test
+
+test-project: install bqemulator-install system-deps ## the project's tests, without the DAG tests
 	$(BIN)/python -m pytest --ignore=tests/airflow $(PYTEST_ARGS)
-	PROJECT_BIN=$(BIN) $(AIRFLOW_BIN)/python -m pytest tests/airflow $(PYTEST_ARGS)
 
 # The BigQuery emulator needs protobuf<7, the project protobuf 7: it gets an environment of its own.
 BQEMULATOR_VENV ?= .venv-bqemulator
