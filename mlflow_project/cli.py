@@ -50,17 +50,35 @@ def generate(
     source_shift: Annotated[float, typer.Option(min=0.0, max=1.0, help="drift knob")] = 0.0,
     new_vocabulary: Annotated[float, typer.Option(min=0.0, max=1.0, help="drift knob")] = 0.0,
     urgent_rate_shift: Annotated[float, typer.Option(min=-1.0, max=1.0, help="drift knob")] = 0.0,
+    snapshot: Annotated[bool, typer.Option(
+        "--snapshot", help="write a new file <out stem>-seed<S>-rows<N>-<sha256[:12]> beside "
+        "OUT and make OUT a link to it, so a file a model was trained on is never "
+        "overwritten")] = False,
 ) -> None:
     """Write synthetic tickets (deterministic for a seed) that honour the data contract."""
     from demo.tickets import DriftConfig, GeneratorConfig, generate_tickets
-    from mlflow_project.data.io import write_table
+    from mlflow_project.data.io import DataSourceError, table_bytes, write_table
+    from mlflow_project.data.snapshots import write_snapshot
 
+    if snapshot and str(out).startswith("gs:"):
+        fail(f"--snapshot writes local files only, not {out}", 2)
     config = GeneratorConfig(rows=rows, seed=seed, urgent_rate=urgent_rate, drift=DriftConfig(
         source_shift=source_shift, new_vocabulary=new_vocabulary,
         urgent_rate_shift=urgent_rate_shift))
     tickets = generate_tickets(config)
-    write_table(tickets, str(out))
-    typer.echo(f"wrote {len(tickets)} tickets ({tickets['urgent'].mean():.1%} urgent) to {out}")
+    summary = f"{len(tickets)} tickets ({tickets['urgent'].mean():.1%} urgent)"
+    if not snapshot:
+        write_table(tickets, str(out))
+        typer.echo(f"wrote {summary} to {out}")
+        return
+    try:
+        written = write_snapshot(table_bytes(tickets, str(out)), out, f"seed{seed}-rows{rows}")
+    except DataSourceError as exc:
+        fail(f"cannot write the snapshot: {exc}", 2)
+    if written.kept_previous is not None:
+        typer.echo(f"kept the file that was at {out} as {written.kept_previous}")
+    typer.echo(f"wrote {summary} to {written.path} (sha256 {written.sha256}); {out} -> "
+               f"{written.path.name}")
 
 
 def _default(field: str) -> Any:
