@@ -45,4 +45,5 @@ def test_unset_variables_leave_mlproject_defaults_alone(entry_point: str) -> Non
     printed = _dry_run(entry_point)
     assert set(_overrides(printed)) == NOT_FROM_MAKE
     only_c = _overrides(_dry_run(entry_point, "C=0.5"))
-    assert set(only_c) == NOT_FROM_MAKE | {"C"} and only_c["C"] == "0.5"
+    assert set(only_c) == NOT_FROM_MAKE | {"C"}
+    assert only_c["C"] == "0.5"

@@ -20,7 +20,8 @@ def test_new_bytes_get_a_new_file_and_only_the_link_moves(tmp_path: Path) -> Non
     second = write_snapshot(b"a,b\n3,4\n", link, "two")
     assert first.path != second.path
     assert first.path.read_bytes() == b"a,b\n1,2\n"  # the older snapshot is untouched
-    assert link.is_symlink() and link.resolve() == second.path.resolve()
+    assert link.is_symlink()
+    assert link.resolve() == second.path.resolve()
     assert second.path.name == "tickets-two-" + short_hash(b"a,b\n3,4\n") + ".csv"
     assert second.sha256 == hashlib.sha256(b"a,b\n3,4\n").hexdigest()
 
@@ -31,7 +32,8 @@ def test_the_same_bytes_reuse_their_snapshot_without_rewriting_it(tmp_path: Path
     inode = first.path.stat().st_ino
     write_snapshot(b"x\n2\n", link, "s")
     again = write_snapshot(b"x\n1\n", link, "s")
-    assert again.path == first.path and again.path.stat().st_ino == inode
+    assert again.path == first.path
+    assert again.path.stat().st_ino == inode
     assert link.resolve() == first.path.resolve()
     assert sorted(p.name for p in tmp_path.iterdir() if not p.is_symlink()) == sorted(
         [first.path.name, "tickets-s-" + short_hash(b"x\n2\n") + ".csv"])
@@ -58,8 +60,10 @@ def test_generate_snapshot_from_the_command_line(tmp_path: Path) -> None:
     before = trained_on.read_bytes()
     second = store.run(*command, "--seed", "2")
     assert second.returncode == 0, second.stderr
-    assert out.resolve() != trained_on and out.resolve().name.startswith("tickets-seed2-rows300-")
+    assert out.resolve() != trained_on
+    assert out.resolve().name.startswith("tickets-seed2-rows300-")
     assert trained_on.read_bytes() == before
     assert f"sha256 {hashlib.sha256(out.read_bytes()).hexdigest()}" in second.stdout
     refused = store.run(*command[:-3], "--out", "gs://bucket/tickets.csv", "--snapshot")
-    assert refused.returncode == 2 and "--snapshot writes local files only" in refused.stderr
+    assert refused.returncode == 2
+    assert "--snapshot writes local files only" in refused.stderr

@@ -11,8 +11,8 @@ import pytest
 from contracts.cloud_logging import log_time
 from contracts.prediction_log import PredictionRecord, prediction_record
 from registry_tools.ab.analysis import figures, percentile, wilson
-from registry_tools.ab.report import figures_table
 from registry_tools.ab.logs import read_log
+from registry_tools.ab.report import figures_table
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -76,7 +76,8 @@ def test_recall_and_precision_are_judged_at_the_threshold_on_labelled_tickets() 
     assert row.labelled == 5
     assert row.recall == pytest.approx(2 / 3)  # caught a and e, missed c
     assert row.precision == pytest.approx(2 / 3)  # a and e right, b wrong
-    assert row.recall_ci is not None and row.precision_ci is not None
+    assert row.recall_ci is not None
+    assert row.precision_ci is not None
     assert row.recall_ci.low < 2 / 3 < row.recall_ci.high
     assert (row.recall_ci.low, row.recall_ci.high) == (wilson(2, 3).low, wilson(2, 3).high)
     table = figures_table([row])
