@@ -52,10 +52,10 @@ system-deps: ## install the Debian tools the tests use (SYSTEM_TOOLS: docker-com
 
 demo: install ## the whole loop on the embedded default: data, train, gate, promote, serve, predict
 	@mkdir -p .mlflow
-	ticket-urgency generate --rows $(DEMO_ROWS) --seed $(DEMO_SEED) --out $(DEMO_DATA)
+	ticket-urgency generate --rows $(DEMO_ROWS) --seed $(DEMO_SEED) --out $(DEMO_DATA) --snapshot
 	ticket-urgency ensure-experiment --name $(EXPERIMENT)
 	mlflow run mlflow_project -e train --env-manager local --experiment-name $(EXPERIMENT) \
-	  -P data=$(abspath $(DEMO_DATA)) -P experiment_name=$(EXPERIMENT)
+	  -P data=$$(realpath $(DEMO_DATA)) -P experiment_name=$(EXPERIMENT)
 	registry-tools promote --from challenger --reason "make demo" --if-pending
 	registry-tools status
 	@echo "--- predictions from $(MODEL_URI), loaded in a fresh process:"
@@ -73,20 +73,33 @@ demo: install ## the whole loop on the embedded default: data, train, gate, prom
 	  *) echo "--- browse runs and versions: $(BIN)/mlflow ui --backend-store-uri $(MLFLOW_TRACKING_URI) --port 5000";; \
 	esac
 
-data: install ## generate synthetic tickets into DEMO_DATA (.demo/tickets.csv)
-	ticket-urgency generate --rows $(DEMO_ROWS) --seed $(DEMO_SEED) --out $(DEMO_DATA)
+data: install ## a new synthetic snapshot .demo/tickets-seed<S>-rows<N>-<sha>.csv; DEMO_DATA (.demo/tickets.csv) links to it
+	ticket-urgency generate --rows $(DEMO_ROWS) --seed $(DEMO_SEED) --out $(DEMO_DATA) --snapshot
 
-train: install ## train, register and gate on DATA=path-or-gs://-uri
+# Each MLproject parameter NAME of train/tune is the make variable of its upper-case name
+# (C=0.5 TARGET_RECALL=0.9 ...), passed as -P NAME=value only when set: MLproject keeps the defaults.
+TRAIN_PARAMETERS := stages features C max_features ngram_max char_ngram_max min_df class_weight \
+  seed eval_fraction cv_folds target_recall max_reject_share
+TUNE_PARAMETERS := features C eval_fraction cv_folds seed max_reject_share refit
+upper = $(shell echo '$(1)' | tr a-z A-Z)
+mlproject_overrides = $(strip $(foreach p,$(1),$(if $($(call upper,$(p))),-P $(p)=$($(call upper,$(p))))))
+# A local DATA is passed resolved (a snapshot, not the .demo/tickets.csv link), so the run
+# records the file it was trained on.
+data_parameter = -P data=$(if $(findstring ://,$(DATA)),$(DATA),$$(realpath -m $(DATA)))
+
+train: install ## train, register and gate on DATA=path-or-gs://-uri (C=, FEATURES=, TARGET_RECALL=, ... override MLproject)
 	@mkdir -p .mlflow
 	ticket-urgency ensure-experiment --name $(EXPERIMENT)
 	mlflow run mlflow_project -e train --env-manager local --experiment-name $(EXPERIMENT) \
-	  -P data=$(if $(findstring ://,$(DATA)),$(DATA),$(abspath $(DATA))) -P experiment_name=$(EXPERIMENT)
+	  $(data_parameter) -P experiment_name=$(EXPERIMENT) \
+	  $(call mlproject_overrides,$(TRAIN_PARAMETERS))
 
-tune: install ## cross-validate features x C on DATA's development rows (nested runs); prints the best
+tune: install ## cross-validate FEATURES x C on DATA (nested runs); refit + gate the winner only if it beats the default by more than the noise
 	@mkdir -p .mlflow
 	ticket-urgency ensure-experiment --name $(EXPERIMENT)
 	mlflow run mlflow_project -e tune --env-manager local --experiment-name $(EXPERIMENT) \
-	  -P data=$(if $(findstring ://,$(DATA)),$(DATA),$(abspath $(DATA))) -P experiment_name=$(EXPERIMENT)
+	  $(data_parameter) -P experiment_name=$(EXPERIMENT) \
+	  $(call mlproject_overrides,$(TUNE_PARAMETERS))
 
 status: install ## every registered version with aliases, verdict and lineage
 	registry-tools status

@@ -4,7 +4,8 @@ Exit codes: 0 done; 2 bad arguments; 3 the data was refused or could not be read
 4 the run's parameters or setup cannot work (another experiment, an unfittable model);
 5 the tracking server or its stores failed (the run is marked failed, no alias moves);
 6 training finished but its completion point could not be written to Cloud Monitoring
-(`TU_CLOUD_METRICS_MODE=on`; `dry-run` prints the request instead).
+(`TU_CLOUD_METRICS_MODE=on`; `dry-run` prints the request instead);
+7 tuning finished but the refit of its winner (a `train` run) failed (its own error is above).
 """
 
 from __future__ import annotations
@@ -25,12 +26,14 @@ from contracts.model_uri import default_model_uri
 from mlflow_project.batch.cli import batch_predict
 from mlflow_project.monitoring.cli import monitor
 from mlflow_project.tracking_store import unreachable_server, use_tracking_store
+from mlflow_project.training.config import RefitMode
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from mlflow_project.cloud_metrics.settings import CloudMetricsSettings
     from mlflow_project.training.job import TrainingOutcome
+    from mlflow_project.training.tune import TuneOutcome
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
 app.callback()(use_tracking_store)  # MLFLOW_TRACKING_URI unset: the project's store, said so
@@ -39,6 +42,7 @@ EXIT_DATA_REFUSED = 3
 EXIT_CONFIGURATION = 4
 EXIT_TRACKING = 5
 EXIT_CLOUD_METRICS = 6
+EXIT_REFIT = 7
 
 
 @app.command()
@@ -50,17 +54,35 @@ def generate(
     source_shift: Annotated[float, typer.Option(min=0.0, max=1.0, help="drift knob")] = 0.0,
     new_vocabulary: Annotated[float, typer.Option(min=0.0, max=1.0, help="drift knob")] = 0.0,
     urgent_rate_shift: Annotated[float, typer.Option(min=-1.0, max=1.0, help="drift knob")] = 0.0,
+    snapshot: Annotated[bool, typer.Option(
+        "--snapshot", help="write a new file <out stem>-seed<S>-rows<N>-<sha256[:12]> beside "
+        "OUT and make OUT a link to it, so a file a model was trained on is never "
+        "overwritten")] = False,
 ) -> None:
     """Write synthetic tickets (deterministic for a seed) that honour the data contract."""
     from demo.tickets import DriftConfig, GeneratorConfig, generate_tickets
-    from mlflow_project.data.io import write_table
+    from mlflow_project.data.io import DataSourceError, table_bytes, write_table
+    from mlflow_project.data.snapshots import write_snapshot
 
+    if snapshot and str(out).startswith("gs:"):
+        fail(f"--snapshot writes local files only, not {out}", 2)
     config = GeneratorConfig(rows=rows, seed=seed, urgent_rate=urgent_rate, drift=DriftConfig(
         source_shift=source_shift, new_vocabulary=new_vocabulary,
         urgent_rate_shift=urgent_rate_shift))
     tickets = generate_tickets(config)
-    write_table(tickets, str(out))
-    typer.echo(f"wrote {len(tickets)} tickets ({tickets['urgent'].mean():.1%} urgent) to {out}")
+    summary = f"{len(tickets)} tickets ({tickets['urgent'].mean():.1%} urgent)"
+    if not snapshot:
+        write_table(tickets, str(out))
+        typer.echo(f"wrote {summary} to {out}")
+        return
+    try:
+        written = write_snapshot(table_bytes(tickets, str(out)), out, f"seed{seed}-rows{rows}")
+    except DataSourceError as exc:
+        fail(f"cannot write the snapshot: {exc}", 2)
+    if written.kept_previous is not None:
+        typer.echo(f"kept the file that was at {out} as {written.kept_previous}")
+    typer.echo(f"wrote {summary} to {written.path} (sha256 {written.sha256}); {out} -> "
+               f"{written.path.name}")
 
 
 def _default(field: str) -> Any:
@@ -163,11 +185,15 @@ def tune(
     cv_folds: Annotated[int, typer.Option()] = _default("cv_folds"),
     seed: Annotated[int, typer.Option()] = _default("seed"),
     max_reject_share: Annotated[float, typer.Option()] = _default("max_reject_share"),
+    refit: Annotated[RefitMode, typer.Option(
+        help="auto: train (and gate) the winner when its paired fold gain over the default "
+             "exceeds one standard error; never: only report")] = RefitMode.AUTO,
 ) -> None:
-    """Cross-validate a grid of configurations on the development rows; print the table and
-    the `train` options of the best (mean PR-AUC over the folds)."""
+    """Cross-validate a grid of configurations (and the default) on the development rows;
+    print the table, the winner and the default with their spread over the folds, and refit
+    the winner through `train` only when it beats the default by more than the noise."""
     from mlflow_project.settings import ProjectSettings
-    from mlflow_project.training.tune import SELECTION_METRIC, TuneRequest
+    from mlflow_project.training.tune import TuneRequest
     from mlflow_project.training.tune import tune as run_tuning
 
     _quiet_training_logs()
@@ -178,19 +204,35 @@ def tune(
             features=tuple(_split_list(features)),  # type: ignore[arg-type]
             c_values=tuple(float(c) for c in _split_list(c_values)),
             eval_fraction=eval_fraction, cv_folds=cv_folds, seed=seed,
-            max_reject_share=max_reject_share)
+            max_reject_share=max_reject_share, refit=refit)
         grid = request.grid()
     except (ValueError, ValidationError) as exc:
         fail(f"invalid configuration: {exc}", 2)
     typer.echo(f"trying {len(grid)} configurations with {cv_folds}-fold cross-validation")
     with _training_failures("tuning"):
         outcome = run_tuning(request, settings)
+    _print_tuning(outcome, cv_folds)
+
+
+def _print_tuning(outcome: TuneOutcome, folds: int) -> None:
+    from mlflow_project.training.tune import SELECTION_METRIC
+
     shown = [c for c in outcome.table.columns if c in ("features", "C") or
              (c.startswith("cv.") and not c.endswith(".std"))]
     typer.echo(outcome.table[shown].to_string(index=False, float_format="%.4f"))
-    best = outcome.best
+    decision, best = outcome.decision, outcome.best
+    typer.echo(f"winner     {decision.winner.describe()} (mean ± std over {folds} folds)")
+    if decision.runner_up is not None:
+        typer.echo(f"runner-up  {decision.runner_up.describe()}")
+    typer.echo(f"default    {decision.default.describe()}")
+    typer.echo(decision.summary)
     typer.echo(f"run {outcome.run_id}: best by {SELECTION_METRIC}: train with "
                f"--features {best.features} --C {best.C:g}")
+    if outcome.refit_run_id is not None:
+        typer.echo(f"refitted the winner in training run {outcome.refit_run_id} (its gate "
+                   "verdict is above)")
+    elif decision.refit:
+        typer.echo("not refitted (--refit never)")
 
 
 def _split_list(value: str) -> list[str]:
@@ -210,7 +252,7 @@ def _quiet_training_logs() -> None:
 @contextmanager
 def _training_failures(what: str) -> Iterator[None]:
     """Map the training job's failures to the documented exit codes, one line each."""
-    from mlflow.exceptions import MlflowException
+    from mlflow.exceptions import ExecutionException, MlflowException
 
     from mlflow_project.data.contract import ContractError
     from mlflow_project.data.dataset import DataRefused
@@ -225,6 +267,8 @@ def _training_failures(what: str) -> Iterator[None]:
         fail(f"{what} refused, nothing registered: {exc}", EXIT_DATA_REFUSED)
     except (ConfigurationError, WrongExperiment) as exc:
         fail(str(exc), EXIT_CONFIGURATION)
+    except ExecutionException as exc:  # the refit's `train` run, which printed its own error
+        fail(f"{what} finished, but refitting the winner failed: {exc.message}", EXIT_REFIT)
     except MlflowException as exc:
         fail(unreachable_server(exc) or f"the tracking server failed, no alias was moved: "
              f"{exc.message}", EXIT_TRACKING)

@@ -57,9 +57,10 @@ def decide(result: dict[str, Any]) -> list[str]:
     return monitoring.branches(result, trigger_training=bool(params["trigger_training_on_drift"]))
 
 
-@task
+@task(retries=0)
 def alert(result: dict[str, Any]) -> None:
-    """Post the finding to the webhook, then fail the run with it."""
+    """Post the finding to the webhook, then fail the run with its one-line reason (no stack
+    trace, no retry: a retry would post the alert again)."""
     settings = load_settings()
     text = monitoring.alert_text(result)
     send(message("monitoring.alert", text, get_current_context(), result=result),

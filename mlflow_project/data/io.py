@@ -72,7 +72,12 @@ def write_table(frame: pd.DataFrame, uri: str) -> None:
     Locally the file is written beside its target and renamed into place; on GCS an object upload
     is atomic by nature.
     """
-    write_bytes(_serialise(frame, _suffix(uri)), uri)
+    write_bytes(table_bytes(frame, uri), uri)
+
+
+def table_bytes(frame: pd.DataFrame, uri: str) -> bytes:
+    """The bytes `write_table` would write to `uri` (CSV or Parquet by its suffix)."""
+    return _serialise(frame, _suffix(uri))
 
 
 def write_bytes(payload: bytes, uri: str) -> None:

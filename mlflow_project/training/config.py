@@ -6,11 +6,20 @@ checks `MLproject` agrees).
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 FeatureSet = Literal["word", "word+char"]
+
+
+class RefitMode(StrEnum):
+    """What `tune` does with its winner: `auto` refits (and gates) it when it beats the default
+    by more than the noise; `never` only reports."""
+
+    AUTO = "auto"
+    NEVER = "never"
 
 
 class ModelConfig(BaseModel):

@@ -125,15 +125,29 @@ def fold_metrics(tickets: pd.DataFrame, scores: np.ndarray,
                    for value in sorted(tickets[SLICE_COLUMN].unique())}
     found: dict[str, float] = {}
     for prefix, members in groups.items():
-        per_fold = [classification_metrics(labels[members & (folds == f)],
-                                           scores[members & (folds == f)], 0.5)
-                    for f in np.unique(folds)]
+        per_fold = _per_fold_metrics(labels, scores, folds, members)
         for metric in GATE_METRICS:
             values = [m[metric] for m in per_fold if metric in m]
             if len(values) == len(per_fold):
                 found[f"cv.{prefix}{metric}"] = float(np.mean(values))
                 found[f"cv.{prefix}{metric}.std"] = float(np.std(values))
     return found
+
+
+def fold_values(tickets: pd.DataFrame, scores: np.ndarray, folds: np.ndarray,
+                metric: str) -> list[float]:
+    """One overall `metric` (e.g. `pr_auc`) per fold, in fold order: what `fold_metrics`
+    averages, kept apart so two configurations can be compared fold by fold."""
+    labels = tickets[LABEL_COLUMN].to_numpy()
+    everyone = np.ones(len(tickets), dtype=bool)
+    return [float(m[metric]) for m in _per_fold_metrics(labels, scores, folds, everyone)]
+
+
+def _per_fold_metrics(labels: np.ndarray, scores: np.ndarray, folds: np.ndarray,
+                      members: np.ndarray) -> list[dict[str, float]]:
+    return [classification_metrics(labels[members & (folds == f)],
+                                   scores[members & (folds == f)], 0.5)
+            for f in np.unique(folds)]
 
 
 def fit_model(tickets: pd.DataFrame, config: TrainConfig,

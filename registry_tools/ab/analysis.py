@@ -5,8 +5,11 @@ one model version); the role (production, challenger) is the version's role now.
 field of a record is the role its revision was deployed in, which a promotion does not rewrite,
 so it is shown but never used for attribution.
 
-Rates and accuracy come with 95 % Wilson intervals: with a 10 % split the challenger's numbers
-rest on few predictions, and overlapping intervals mean the difference is not established yet.
+The objective is judged where the model acts, at its threshold: recall (urgent tickets caught)
+and precision (urgent calls that were right) on the predictions whose ticket has a delayed label,
+beside the urgent rate and the request counts. Every proportion comes with a 95 % Wilson interval
+(`scipy.stats.binomtest`): with a 10 % split the challenger's numbers rest on few predictions,
+and overlapping intervals mean the difference is not established yet.
 """
 
 from __future__ import annotations
@@ -15,9 +18,11 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from scipy.stats import binomtest
+
 from contracts.prediction_log import PredictionRecord
 
-Z_95 = 1.959964
+CONFIDENCE = 0.95
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,10 @@ class VariantFigures:
     labelled: int
     accuracy: float | None
     accuracy_ci: Interval | None
+    recall: float | None
+    recall_ci: Interval | None
+    precision: float | None
+    precision_ci: Interval | None
 
 
 def figures(records: Sequence[PredictionRecord], labels: Mapping[str, bool],
@@ -70,9 +79,13 @@ def _figures_of(version: str, group: Sequence[PredictionRecord], total: int,
                 labels: Mapping[str, bool], role: str) -> VariantFigures:
     urgent = sum(record.urgent for record in group)
     latencies = sorted({r.request_id: r.latency_ms for r in group}.values())  # one per request
-    judged = [record.urgent == labels[record.ticket_id] for record in group
+    judged = [(record.urgent, labels[record.ticket_id]) for record in group
               if record.ticket_id is not None and record.ticket_id in labels]
-    correct = sum(judged)
+    accuracy = _proportion(sum(said == truth for said, truth in judged), len(judged))
+    recall = _proportion(sum(said for said, truth in judged if truth),
+                         sum(truth for _, truth in judged))
+    precision = _proportion(sum(truth for said, truth in judged if said),
+                            sum(said for said, _ in judged))
     return VariantFigures(
         role=role, model_version=version,
         variants_reported=tuple(sorted({r.variant for r in group if r.variant})),
@@ -80,8 +93,16 @@ def _figures_of(version: str, group: Sequence[PredictionRecord], total: int,
         urgent_rate=urgent / len(group), urgent_rate_ci=wilson(urgent, len(group)),
         mean_score=sum(r.urgency_probability for r in group) / len(group),
         latency_p50_ms=percentile(latencies, 50), latency_p99_ms=percentile(latencies, 99),
-        labelled=len(judged), accuracy=correct / len(judged) if judged else None,
-        accuracy_ci=wilson(correct, len(judged)) if judged else None)
+        labelled=len(judged), accuracy=accuracy[0], accuracy_ci=accuracy[1],
+        recall=recall[0], recall_ci=recall[1], precision=precision[0],
+        precision_ci=precision[1])
+
+
+def _proportion(successes: int, trials: int) -> tuple[float | None, Interval | None]:
+    """The share and its interval, or (None, None) when there is nothing to count."""
+    if trials == 0:
+        return None, None
+    return successes / trials, wilson(successes, trials)
 
 
 def percentile(ordered: Sequence[float], q: float) -> float:
@@ -92,12 +113,10 @@ def percentile(ordered: Sequence[float], q: float) -> float:
     return ordered[rank - 1]
 
 
-def wilson(successes: int, trials: int, z: float = Z_95) -> Interval:
+def wilson(successes: int, trials: int, confidence: float = CONFIDENCE) -> Interval:
     """Wilson score interval of `successes` out of `trials` (trials > 0)."""
     if trials <= 0:
         raise ValueError("an interval needs at least one trial")
-    p = successes / trials
-    denominator = 1 + z * z / trials
-    centre = (p + z * z / (2 * trials)) / denominator
-    half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / denominator
-    return Interval(max(0.0, centre - half), min(1.0, centre + half))
+    interval = binomtest(successes, trials).proportion_ci(confidence_level=confidence,
+                                                          method="wilson")
+    return Interval(float(interval.low), float(interval.high))

@@ -9,9 +9,8 @@ from typing import Any
 from registry_tools.ab.analysis import Interval, VariantFigures
 from registry_tools.ab.plan import Snapshot, format_routes
 
-COLUMNS = ("role", "version", "predictions", "share", "urgent rate [95% CI]", "mean score",
-           "p50 ms", "p99 ms", "labelled", "accuracy [95% CI]")
-
+COLUMNS = ("role", "version", "requests", "predictions", "share", "urgent rate [95% CI]",
+           "labelled", "recall [95% CI]", "precision [95% CI]", "p50 ms", "p99 ms")
 
 def traffic_lines(snapshot: Snapshot, urls: Mapping[str, str]) -> list[str]:
     """One line per route (revision, version, percent, tag, URL) and the service URL."""
@@ -26,12 +25,14 @@ def traffic_lines(snapshot: Snapshot, urls: Mapping[str, str]) -> list[str]:
 
 
 def figures_table(rows: Sequence[VariantFigures]) -> str:
-    """Fixed-width table of per-variant figures."""
-    cells = [[f.role, f.model_version, str(f.predictions), f"{f.share:.1%}",
-              f"{f.urgent_rate:.3f} {_interval(f.urgent_rate_ci)}", f"{f.mean_score:.3f}",
-              f"{f.latency_p50_ms:.1f}", f"{f.latency_p99_ms:.1f}", str(f.labelled),
-              "-" if f.accuracy is None or f.accuracy_ci is None
-              else f"{f.accuracy:.3f} {_interval(f.accuracy_ci)}"] for f in rows]
+    """Fixed-width table of per-variant figures: the objective (recall and precision at the
+    threshold, on labelled tickets) beside urgent rate, counts and latency; accuracy and the
+    mean score are in `--json`."""
+    cells = [[f.role, f.model_version, str(f.requests), str(f.predictions), f"{f.share:.1%}",
+              _with_interval(f.urgent_rate, f.urgent_rate_ci), str(f.labelled),
+              _with_interval(f.recall, f.recall_ci),
+              _with_interval(f.precision, f.precision_ci),
+              f"{f.latency_p50_ms:.1f}", f"{f.latency_p99_ms:.1f}"] for f in rows]
     widths = [max([len(c), *(len(r[i]) for r in cells)]) for i, c in enumerate(COLUMNS)]
     lines = ["  ".join(c.ljust(w) for c, w in zip(COLUMNS, widths, strict=True))]
     lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in cells]
@@ -55,5 +56,8 @@ def status_document(*, target: str, snapshot: Snapshot, urls: Mapping[str, str],
     }
 
 
-def _interval(interval: Interval) -> str:
-    return f"[{interval.low:.3f}, {interval.high:.3f}]"
+def _with_interval(value: float | None, interval: Interval | None) -> str:
+    """`0.812 [0.701, 0.889]`, or `-` when nothing was counted."""
+    if value is None or interval is None:
+        return "-"
+    return f"{value:.3f} [{interval.low:.3f}, {interval.high:.3f}]"

@@ -25,7 +25,7 @@ pytest.importorskip("airflow.sdk", reason="Airflow's tests run in .venv-airflow:
 
 from airflow.sdk.exceptions import AirflowFailException
 from airflow_support import REPO, Webhook, load_airflow_local
-from ticket_urgency_airflow import monitoring, notify, training
+from ticket_urgency_airflow import mlflow_links, monitoring, notify, training
 from ticket_urgency_airflow.commands import (
     CommandResult,
     DeterministicFailure,
@@ -105,8 +105,52 @@ def test_wrong_settings_and_refusals_fail_tasks_without_retries() -> None:
     task at once with its message; TransientFailure is retried with backoff."""
     assert issubclass(SettingsError, AirflowFailException)
     assert issubclass(DeterministicFailure, AirflowFailException)
-    assert issubclass(monitoring.AlertRaised, AirflowFailException)
     assert not issubclass(TransientFailure, AirflowFailException)
+
+
+def test_a_drift_alert_fails_its_task_with_the_one_line_reason() -> None:
+    """Airflow logs a SystemExit as `Task exited exit_code=<reason>`, no stack trace; the
+    alert task has no retries, and the failure callback does not report it twice."""
+    alert = monitoring.AlertRaised("ticket_urgency monitoring found data drift")
+    assert isinstance(alert, SystemExit)
+    assert alert.code == "ticket_urgency monitoring found data drift"
+    assert alert.already_notified is True
+
+
+# --- links to the MLflow run a command started ----------------------------------------------
+def test_run_links_use_the_ui_setting_else_a_tracking_server_never_a_local_store(
+        tmp_path: Path) -> None:
+    local = settings_with(tmp_path, tracking_uri="sqlite:////x/mlflow.db")
+    assert mlflow_links.run_url(local, "3", "abc") is None
+    server = settings_with(tmp_path, tracking_uri="https://user:secret@mlflow.example/")
+    assert mlflow_links.run_url(server, "3", "abc") == \
+        "https://mlflow.example/#/experiments/3/runs/abc"
+    chosen = settings_with(tmp_path, tracking_uri="http://10.0.0.5:5000",
+                           mlflow_ui_url="https://mlflow.example.org/")
+    assert mlflow_links.run_url(chosen, "0", "f00") == \
+        "https://mlflow.example.org/#/experiments/0/runs/f00"
+    assert load_settings({"TU_MLFLOW_UI_URL": "https://ui"}.get, check=False).mlflow_ui_url == \
+        "https://ui"
+    scripts = fake_bin(tmp_path / "bin", ticket_urgency="", registry_tools="", mlflow="",
+                       python="")
+    with pytest.raises(SettingsError, match=r"TU_MLFLOW_UI_URL='mlflow\.example': must start"):
+        load_settings({"PROJECT_DIR": str(REPO), "PROJECT_BIN": str(scripts),
+                       "TU_MLFLOW_UI_URL": "mlflow.example"}.get)
+
+
+def test_monitoring_result_links_the_run_named_in_its_summary(tmp_path: Path) -> None:
+    summary = '{"status": "drift", "mlflow": {"run_id": "r1", "experiment_id": "7"}}'
+    settings = settings_with(fake_bin(tmp_path / "bin", python=(
+        'out=$(echo "$@" | sed "s/.*--out \\([^ ]*\\).*/\\1/"); mkdir -p "$out"; '
+        f"echo '{summary}' > \"$out/summary.json\"; exit 10")),
+        monitoring_dir=str(tmp_path / "mon"), mlflow_ui_url="http://ui:5000")
+    window = monitoring_window(SimpleNamespace(data_interval_end=None,
+                                               run_after=datetime(2025, 3, 2, 9, tzinfo=UTC)))
+    result = monitoring.run_monitoring(settings, window)
+    assert result["mlflow_run_url"] == "http://ui:5000/#/experiments/7/runs/r1"
+    text = monitoring.alert_text(result)
+    assert "\n" not in text
+    assert text.endswith("; MLflow run http://ui:5000/#/experiments/7/runs/r1")
 
 
 # --- commands and their exit codes ---------------------------------------------------------

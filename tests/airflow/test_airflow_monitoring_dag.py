@@ -147,6 +147,7 @@ def test_drift_and_quality_breach_alert_fail_the_run_and_trigger_training(
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TU_PREDICTION_LOGS", str(logs["drifted"]))
     monkeypatch.setenv("TU_MONITORING_FEEDBACK", str(logs["contradicting-labels"]))
+    monkeypatch.setenv("TU_MLFLOW_UI_URL", "http://mlflow.test:5000")
 
     run = run_dag(dagbag.dags[DAG_ID], DAG_ID, logical_date=None,
                   run_conf={"day": TODAY, "trigger_training_on_drift": True})
@@ -168,6 +169,11 @@ def test_drift_and_quality_breach_alert_fail_the_run_and_trigger_training(
     alert = webhook.last("monitoring.alert")
     assert "data drift and a quality breach" in alert["text"]
     assert "drift in" in alert["text"]
+    mlflow_run = result["summary"]["mlflow"]
+    assert result["mlflow_run_url"] == (f"http://mlflow.test:5000/#/experiments/"
+                                        f"{mlflow_run['experiment_id']}/runs/{mlflow_run['run_id']}")
+    assert alert["text"].endswith(f"; MLflow run {result['mlflow_run_url']}")
+    assert "\n" not in alert["text"]
     assert "monitoring.failed" not in webhook.events()  # the alert is not reported twice
     from airflow.models.dagrun import DagRun
 

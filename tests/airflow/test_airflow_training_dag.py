@@ -69,7 +69,9 @@ def dag(dagbag: Any, pipeline: None, webhook: Webhook, monkeypatch: pytest.Monke
 
 def test_first_run_registers_a_challenger(dag: Any, project: Project, data: Path,
                                           snapshots: Path, webhook: Webhook,
-                                          code_hash: str) -> None:
+                                          code_hash: str,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TU_MLFLOW_UI_URL", "http://mlflow.test:5000")
     run = run_dag(dag, DAG_ID, logical_date=DAY)
 
     assert run.state == "success", task_states(run)
@@ -90,6 +92,13 @@ def test_first_run_registers_a_challenger(dag: Any, project: Project, data: Path
                        "print(mlflow.get_run(sys.argv[1]).info.run_name)",
                        note["training"]["mlflow_run_id"]).stdout.strip()
     assert name == f"{DAG_ID}/{run.run_id}"
+    # the train task's log and XCom link the MLflow run it started
+    experiment = project.run("python", "-c", "import mlflow, sys; "
+                             "print(mlflow.get_run(sys.argv[1]).info.experiment_id)",
+                             note["training"]["mlflow_run_id"]).stdout.strip()
+    assert note["training"]["mlflow_run_url"] == (
+        f"http://mlflow.test:5000/#/experiments/{experiment}/runs/"
+        f"{note['training']['mlflow_run_id']}")
 
 
 def test_rerun_of_the_same_date_registers_nothing_new(dag: Any, project: Project,

@@ -21,6 +21,7 @@ from typing import Any
 
 from ticket_urgency_airflow.commands import DeterministicFailure, TransientFailure, run_command
 from ticket_urgency_airflow.dates import Window, iso
+from ticket_urgency_airflow.mlflow_links import log_run_link
 from ticket_urgency_airflow.settings import PipelineSettings
 
 log = logging.getLogger(__name__)
@@ -36,8 +37,13 @@ MAX_SUMMARY_BYTES = 64_000
 MONITORING_MODULE = "mlflow_project.monitoring"
 
 
-class AlertRaised(DeterministicFailure):
-    """Fails the run after the alert went out (the failure callback does not notify again)."""
+class AlertRaised(SystemExit):
+    """Fails the alert task, and so the run, after the alert went out, with its one-line reason.
+
+    Airflow logs a `SystemExit` as one line (`Task exited exit_code=<the reason>`), where any
+    other exception gets a stack trace that hides the finding. The alert task has no retries,
+    so it fails at once; the failure callback sees `already_notified` and does not notify again.
+    """
 
     already_notified = True
 
@@ -138,10 +144,12 @@ def run_monitoring(settings: PipelineSettings, window: Window) -> dict[str, Any]
     code = result.returncode
     if code in FINDINGS:
         finding = FINDINGS[code]
+        summary = read_summary(out)
         return {"exit_code": code, "finding": finding, "drift": code in (EXIT_DRIFT, EXIT_BOTH),
                 "quality_breach": code in (EXIT_QUALITY, EXIT_BOTH), "out": out,
                 "logs": settings.prediction_logs, "since": iso(window.start),
-                "until": iso(window.end), "summary": read_summary(out)}
+                "until": iso(window.end), "summary": summary,
+                "mlflow_run_url": _run_link(settings, summary)}
     reason = result.error_message()
     if f"No module named {MONITORING_MODULE}" in reason:
         raise DeterministicFailure(f"{MONITORING_MODULE} is not in the project's environment "
@@ -152,6 +160,16 @@ def run_monitoring(settings: PipelineSettings, window: Window) -> dict[str, Any]
         raise DeterministicFailure(f"prediction logs at {settings.prediction_logs} for "
                                    f"{window.day} are unusable: {reason}")
     raise TransientFailure(f"the monitoring job failed (exit {code}): {reason}")
+
+
+def _run_link(settings: PipelineSettings, summary: dict[str, Any] | None) -> str | None:
+    """Log the link to the MLflow run the job recorded in summary.json (`mlflow`)."""
+    run = (summary or {}).get("mlflow")
+    if not isinstance(run, dict) or not run.get("run_id"):
+        log.warning("summary.json names no MLflow run")
+        return None
+    return log_run_link(settings, "monitoring", str(run.get("experiment_id")),
+                        str(run["run_id"]))
 
 
 def monitoring_command(settings: PipelineSettings, window: Window, out: str) -> list[str]:
@@ -211,5 +229,7 @@ def alert_text(result: dict[str, Any]) -> str:
     drifted = sorted(name for name, check in checks.items()
                      if isinstance(check, dict) and check.get("drift"))
     detail = f" (drift in {', '.join(drifted)})" if drifted else ""
+    link = f"; MLflow run {result['mlflow_run_url']}" if result.get("mlflow_run_url") else ""
     return (f"ticket_urgency monitoring found {found}{detail} in the predictions of "
-            f"{result['since']}..{result['until']}; details in {result['out']}/summary.json")
+            f"{result['since']}..{result['until']}; details in {result['out']}/summary.json"
+            f"{link}")

@@ -49,6 +49,7 @@ class PipelineSettings:
     monitoring_engine: str | None
     alert_webhook: str | None
     http_timeout_seconds: float
+    mlflow_ui_url: str | None = None
 
     def command(self, name: str) -> str:
         """Absolute path of a console script of the project's environment."""
@@ -106,6 +107,7 @@ def load_settings(lookup: Lookup = airflow_lookup, *, check: bool = True) -> Pip
         monitoring_engine=lookup("TU_MONITORING_ENGINE"),
         alert_webhook=lookup("TU_ALERT_WEBHOOK"),
         http_timeout_seconds=http_timeout,
+        mlflow_ui_url=lookup("TU_MLFLOW_UI_URL"),
     )
     if check:
         check_project(settings)
@@ -127,6 +129,9 @@ def check_project(settings: PipelineSettings) -> None:
     if settings.monitoring_engine not in (None, "alibi", "scipy"):
         raise SettingsError(f"TU_MONITORING_ENGINE={settings.monitoring_engine!r}: must be "
                             "alibi or scipy")
+    if settings.mlflow_ui_url and not settings.mlflow_ui_url.startswith(("http://", "https://")):
+        raise SettingsError(f"TU_MLFLOW_UI_URL={settings.mlflow_ui_url!r}: must start with "
+                            "http:// or https://")
     if not settings.service_url.startswith(("http://", "https://")):
         raise SettingsError(f"TU_SERVICE_URL={settings.service_url!r}: must start with "
                             "http:// or https://")

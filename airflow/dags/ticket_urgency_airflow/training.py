@@ -23,6 +23,7 @@ from ticket_urgency_airflow.commands import (
     TransientFailure,
     run_command,
 )
+from ticket_urgency_airflow.mlflow_links import log_run_link
 from ticket_urgency_airflow.settings import PipelineSettings
 
 log = logging.getLogger(__name__)
@@ -128,7 +129,19 @@ def train(settings: PipelineSettings, snapshot: dict[str, Any], run_name: str) -
         if any(marker in reason for marker in DETERMINISTIC_TRAINING_ERRORS):
             raise DeterministicFailure(f"training refused: {reason}")
         raise TransientFailure(f"mlflow run failed (exit {result.returncode}): {reason}")
-    return {**training_outcome(result, experiment), "mlflow_run_name": run_name}
+    outcome = training_outcome(result, experiment)
+    experiment_id = _printed_id(ensured)
+    url = log_run_link(settings, "training", experiment_id, outcome["mlflow_run_id"])
+    return {**outcome, "mlflow_run_name": run_name, "experiment_id": experiment_id,
+            "mlflow_run_url": url}
+
+
+def _printed_id(result: CommandResult) -> str:
+    """The id `ticket-urgency ensure-experiment` printed (its last one-word line)."""
+    for line in reversed(result.lines):
+        if re.fullmatch(r"\w+", line.strip()):
+            return line.strip()
+    raise TransientFailure(f"ensure-experiment printed no experiment id: {result.tail()}")
 
 
 def training_outcome(result: CommandResult, experiment: str) -> dict[str, Any]:

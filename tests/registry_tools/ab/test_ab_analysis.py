@@ -12,6 +12,7 @@ from contracts.cloud_logging import log_time
 from contracts.prediction_log import PredictionRecord, prediction_record
 from registry_tools.ab.analysis import figures, percentile, wilson
 from registry_tools.ab.logs import read_log
+from registry_tools.ab.report import figures_table
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -63,6 +64,33 @@ def test_accuracy_counts_only_predictions_whose_ticket_has_a_label() -> None:
     assert (row.labelled, row.accuracy) == (3, pytest.approx(2 / 3))
     assert row.accuracy_ci is not None
     assert row.accuracy_ci.low < 2 / 3 < row.accuracy_ci.high
+
+
+def test_recall_and_precision_are_judged_at_the_threshold_on_labelled_tickets() -> None:
+    said = {"a": True, "b": True, "c": False, "d": False, "e": True}  # the model's calls
+    truth = {"a": True, "b": False, "c": True, "d": False, "e": True}
+    records = [record(i, "2", urgent=said[t], score=0.5, latency=1, ticket=t)
+               for i, t in enumerate(said)]
+    records.append(record(9, "2", urgent=True, score=0.9, latency=1))  # no label: not judged
+    (row,) = figures(records, truth, {"2": "challenger"})
+    assert row.labelled == 5
+    assert row.recall == pytest.approx(2 / 3)  # caught a and e, missed c
+    assert row.precision == pytest.approx(2 / 3)  # a and e right, b wrong
+    assert row.recall_ci is not None
+    assert row.precision_ci is not None
+    assert row.recall_ci.low < 2 / 3 < row.recall_ci.high
+    assert (row.recall_ci.low, row.recall_ci.high) == (wilson(2, 3).low, wilson(2, 3).high)
+    table = figures_table([row])
+    assert "recall [95% CI]" in table.splitlines()[0]
+    assert f"0.667 [{wilson(2, 3).low:.3f}, {wilson(2, 3).high:.3f}]" in table.splitlines()[1]
+
+
+def test_without_labelled_urgent_tickets_recall_is_not_invented() -> None:
+    records = [record(0, "1", urgent=False, score=0.1, latency=1, ticket="a")]
+    (row,) = figures(records, {"a": False}, {"1": "production"})
+    assert (row.recall, row.recall_ci, row.precision, row.precision_ci) == (None,) * 4
+    assert row.accuracy == 1.0
+    assert figures_table([row]).splitlines()[1].split()[9:11] == ["-", "-"]
 
 
 def test_a_batch_request_counts_one_latency_and_its_predictions_each() -> None:
