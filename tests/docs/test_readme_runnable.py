@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ from tests.support import REPO
 
 pytestmark = pytest.mark.integration
 
+VENV = Path(sys.executable).parent.parent  # the project environment running these tests
 MARKER = "<!-- runnable -->"
 MARKER_LINE = re.compile(rf"^{re.escape(MARKER)}$", re.MULTILINE)
 BLOCK = re.compile(rf"^{re.escape(MARKER)}\n```bash\n(.*?)\n```", re.DOTALL | re.MULTILINE)
@@ -43,8 +45,9 @@ def test_the_block_extractor_takes_marked_blocks_only() -> None:
 
 
 def checkout_copy(into: Path) -> Path:
-    """The checkout's files (tracked or new, not ignored) with their times, and `.venv` linked
-    (so `make install` finds it up to date); nothing of the checkout's own state."""
+    """The checkout's files (tracked or new, not ignored) with their times, and `.venv` linked to
+    the environment running the tests (so `make install` finds it up to date); nothing of the
+    checkout's own state."""
     listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
                             cwd=REPO, capture_output=True, check=True).stdout.decode()
     for name in filter(None, listed.split("\0")):
@@ -52,15 +55,14 @@ def checkout_copy(into: Path) -> Path:
         if source.is_file():
             (into / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, into / name)
-    (into / ".venv").symlink_to(REPO / ".venv")
+    (into / ".venv").symlink_to(VENV)
     return into
 
 
 def environment(store_uri: str) -> dict[str, str]:
     """This process's environment without the venv on PATH and with the private store."""
-    venv_bin = str(REPO / ".venv" / "bin")
     path = [part for part in os.environ["PATH"].split(os.pathsep)
-            if part and Path(part).resolve() != Path(venv_bin).resolve()]
+            if part and Path(part).resolve() != (VENV / "bin").resolve()]
     env = {key: value for key, value in os.environ.items()
            if key not in {"VIRTUAL_ENV", "MAKEFLAGS", "MFLAGS", "MAKELEVEL"}}
     return {**env, "PATH": os.pathsep.join(path), "MLFLOW_TRACKING_URI": store_uri,
