@@ -37,9 +37,11 @@ install: $(VENV)/.installed ## create .venv from requirements.lock (no-op when u
 $(VENV)/.installed: requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is needed: make PYTHON=/path/to/python3.11")'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.lock
-	$(BIN)/python -m pip install --quiet --no-deps -e .
+	@$(BIN)/python -m pip install --quiet --upgrade pip
+	@echo "installing $$(grep -c '^[A-Za-z0-9]' requirements.lock) packages from requirements.lock into $(VENV) (1-2 min the first time)"
+	@$(BIN)/python -m pip install -r requirements.lock
+	@$(BIN)/python -m pip install --quiet --no-deps -e .
+	@echo "$(VENV) is ready: make targets use it; outside make, call its commands as $(VENV)/bin/registry-tools, $(VENV)/bin/ticket-urgency, ..."
 	@touch $@
 
 system-deps: ## install the Debian tools the tests use (SYSTEM_TOOLS: docker-compose nginx chromium wrk) when missing and root
@@ -51,6 +53,7 @@ system-deps: ## install the Debian tools the tests use (SYSTEM_TOOLS: docker-com
 	else echo "warning: missing $$missing; install it (e.g. sudo apt-get install $$missing), or the tests that need it will skip"; fi
 
 demo: install ## the whole loop on the embedded default: data, train, gate, promote, serve, predict
+	@$(BIN)/python -m contracts.ports 127.0.0.1 $(DEMO_PORT) --variable DEMO_PORT
 	@mkdir -p .mlflow
 	ticket-urgency generate --rows $(DEMO_ROWS) --seed $(DEMO_SEED) --out $(DEMO_DATA) --snapshot
 	ticket-urgency ensure-experiment --name $(EXPERIMENT)
@@ -110,8 +113,12 @@ promote: install ## point @production at the @challenger version (re-checks the 
 predict: install ## print predictions of MODEL_URI on example tickets
 	ticket-urgency predict --model-uri $(MODEL_URI)
 
-ui: install ## the MLflow UI on the current tracking store
-	mlflow ui --backend-store-uri $(MLFLOW_TRACKING_URI) --host 127.0.0.1 --port 5000
+# make ui PORT=5001 picks another port (PORT alone is make serve's, 8080, unless given here).
+UI_PORT ?= $(if $(filter command line,$(origin PORT)),$(PORT),5000)
+
+ui: install ## the MLflow UI on the current tracking store, http://127.0.0.1:5000 (PORT=...)
+	@$(BIN)/python -m contracts.ports 127.0.0.1 $(UI_PORT) --variable PORT
+	mlflow ui --backend-store-uri $(MLFLOW_TRACKING_URI) --host 127.0.0.1 --port $(UI_PORT)
 
 stack-up: install ## start the GCS emulator and an MLflow server on PostgreSQL (loopback)
 	local-stack up
@@ -171,8 +178,9 @@ airflow-install: $(AIRFLOW_VENV)/.installed ## create .venv-airflow: Airflow 3.3
 $(AIRFLOW_VENV)/.installed: airflow/requirements.txt airflow/constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is needed: make PYTHON=/path/to/python3.11")'
 	@test -x $(AIRFLOW_BIN)/python || $(PYTHON) -m venv $(AIRFLOW_VENV)
-	$(AIRFLOW_BIN)/python -m pip install --quiet --upgrade pip
-	$(AIRFLOW_BIN)/python -m pip install --quiet -r airflow/requirements.txt -c airflow/constraints.txt
+	@$(AIRFLOW_BIN)/python -m pip install --quiet --upgrade pip
+	@echo "installing $$(grep -c '^[A-Za-z0-9]' airflow/constraints.txt) packages pinned by airflow/constraints.txt into $(AIRFLOW_VENV) (~30 s the first time)"
+	@$(AIRFLOW_BIN)/python -m pip install -r airflow/requirements.txt -c airflow/constraints.txt
 	@touch $@
 
 airflow-up: install airflow-install ## start Airflow on 127.0.0.1:8081 (prints the UI address and login)

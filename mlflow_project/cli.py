@@ -338,7 +338,8 @@ def snapshot(
 def ensure_experiment_command(
     name: Annotated[str, typer.Option(help="experiment name")] = _default("experiment_name"),
 ) -> None:
-    """Create the experiment if missing (artifacts beside a local SQLite store); print its id.
+    """Create the experiment if missing (artifacts beside a local SQLite store); print
+    `experiment NAME: id N`.
 
     Run it before `mlflow run --experiment-name NAME` on a local store, which would otherwise
     create the experiment with artifacts in ./mlruns of the current directory.
@@ -346,7 +347,8 @@ def ensure_experiment_command(
     from mlflow_project.runs import ensure_experiment
     from mlflow_project.settings import ProjectSettings
 
-    typer.echo(ensure_experiment(name, ProjectSettings.load().artifact_root))
+    experiment_id = ensure_experiment(name, ProjectSettings.load().artifact_root)
+    typer.echo(f"experiment {name}: id {experiment_id}")
 
 
 app.command("monitor")(monitor)

@@ -54,7 +54,17 @@ worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # heartbeat 
 
 
 def on_starting(server: Any) -> None:
-    """Before any worker forks: give several workers a shared, empty metrics folder."""
+    """Before gunicorn binds: refuse a busy HOST:PORT in one line, exit 2 (gunicorn itself
+    would retry for 5 s and print its own trace); then give several workers a shared, empty
+    metrics folder. Listeners handed over by a re-exec (USR2) or systemd are not probed."""
+    from contracts.ports import PortBusy, require_free
+
+    if not server.LISTENERS and not {"GUNICORN_FD", "LISTEN_FDS"} & set(os.environ):
+        try:
+            require_free(_settings.host, _settings.port)
+        except PortBusy as exc:
+            print(f"error: {exc}", file=sys.stderr, flush=True)
+            raise SystemExit(2) from None
     if workers > 1:
         folder = tempfile.mkdtemp(prefix="serving-prometheus-")
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder

@@ -111,6 +111,15 @@ def free_port() -> int:
 
 
 @contextmanager
+def held_port() -> Iterator[int]:
+    """A loopback port a real socket of this process listens on until the block ends."""
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        yield int(holder.getsockname()[1])
+
+
+@contextmanager
 def gcs_emulator(bucket: str | None = None) -> Iterator[str]:
     """An in-process GCS emulator on a free loopback port, holding `bucket` if given (else no
     bucket at all); yields its URL

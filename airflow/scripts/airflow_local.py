@@ -32,7 +32,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -348,10 +347,21 @@ def _healthy(report: dict[str, Any], key: str) -> bool:
     return isinstance(part, dict) and part.get("status") == "healthy"
 
 
-def port_in_use(port: int) -> bool:
-    with socket.socket() as probe:
-        probe.settimeout(1)
-        return probe.connect_ex(("127.0.0.1", port)) == 0
+def require_free_port(port: int) -> None:
+    """Raise AirflowLocalError (`port N on 127.0.0.1 is busy (pid ...); choose another with
+    AIRFLOW_PORT=...`) when a process airflow-up did not start holds the API server's port.
+
+    The check is the project's one (`contracts.ports`, standard library only), imported from
+    the checkout: this script runs in Airflow's environment, where the project is not installed.
+    """
+    if str(REPO) not in sys.path:
+        sys.path.append(str(REPO))
+    from contracts.ports import PortBusy, require_free
+
+    try:
+        require_free("127.0.0.1", port, variable="AIRFLOW_PORT")
+    except PortBusy as exc:
+        raise AirflowLocalError(f"{exc} (airflow-up did not start it)") from exc
 
 
 def admin_password(config: Config) -> str | None:
@@ -371,9 +381,8 @@ def up(config: Config) -> int:
     running = {c for c in config.components if (s := read_pid_file(config, c)) and s.alive()}
     missing = [c for c in config.components if c not in running]
     if missing:
-        if "api-server" in missing and port_in_use(config.port):
-            raise AirflowLocalError(f"127.0.0.1:{config.port} is already taken by a process "
-                                    "airflow-up did not start; stop it or set AIRFLOW_PORT")
+        if "api-server" in missing:
+            require_free_port(config.port)
         ensure_database(config.database_uri)
         print(f"airflow db migrate ({_database_label(config.database_uri)}) ...", flush=True)
         migrate(config, env)

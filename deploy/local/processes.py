@@ -1,7 +1,9 @@
 """Start, stop and inspect the stack's background processes through pid files.
 
 A process counts as ours only if the pid in its file is alive AND its command line still contains
-the service's marker, so a recycled pid is never mistaken for (or killed as) one of ours.
+the service's marker, so a recycled pid is never mistaken for (or killed as) one of ours. A service
+that is not ours yet and whose port on 127.0.0.1 is taken is refused before anything starts
+(`contracts.ports`): otherwise its health check could be answered by the stranger on that port.
 """
 
 from __future__ import annotations
@@ -13,11 +15,13 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
+
+from contracts.ports import PortBusy, require_free
 
 
 class StackError(RuntimeError):
@@ -33,6 +37,8 @@ class Service:
     health_url: str
     marker: str
     env: Mapping[str, str] = field(default_factory=dict)
+    port: int | None = None  # where it listens on 127.0.0.1, checked before it starts
+    port_variable: str = "PORT"  # the setting that picks another port
 
 
 @dataclass(frozen=True)
@@ -80,14 +86,28 @@ def is_healthy(url: str, timeout: float = 2.0) -> bool:
         return False
 
 
+def require_ports(services: Iterable[Service], run_dir: Path) -> None:
+    """Raise StackError naming the first service not running yet whose port is taken (by whom,
+    and the variable that picks another)."""
+    for service in services:
+        if service.port is None or running_pid(run_dir, service) is not None:
+            continue
+        try:
+            require_free("127.0.0.1", service.port, variable=service.port_variable)
+        except PortBusy as exc:
+            raise StackError(f"{service.name} cannot start: {exc}") from exc
+
+
 def start(service: Service, run_dir: Path, timeout: float,
           ready: Callable[[], bool] | None = None) -> bool:
     """Start `service` unless it already runs; wait until healthy. True if it was started.
 
-    On failure the process is stopped again and StackError carries the end of its log.
+    A busy port is refused first (StackError). On failure the process is stopped again and
+    StackError carries the end of its log.
     """
     if running_pid(run_dir, service) is not None:
         return False
+    require_ports([service], run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     with log_file(run_dir, service).open("ab") as log:
         process = subprocess.Popen(

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
+from pathlib import Path
 
 import pytest
 
 from contracts.settings import SettingsError
 from serving.settings import ServingSettings
 from tests.serving.conftest import BIN, REPO, ModelStore, free_port
+from tests.support import held_port
 
 
 def test_defaults_follow_the_contract_and_cloud_run(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -84,3 +87,24 @@ def test_gunicorn_refuses_to_start_on_a_bad_value(model_store: ModelStore) -> No
     assert "API_KEYS:" in result.stderr
     assert "tiny" not in result.stderr
     assert "Traceback" not in result.stderr
+
+
+
+@pytest.mark.integration
+def test_gunicorn_refuses_a_busy_port_in_one_line_before_binding(tmp_path: Path) -> None:
+    """gunicorn alone would retry for 5 s and then print its own error; the service names the
+    port, who holds it and what to set, and exits 2 before loading any model."""
+    env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}",
+           "MODEL_URI": "models:/ticket_urgency@production", "HOST": "127.0.0.1"}
+    with held_port() as port:
+        result = subprocess.run([str(BIN / "gunicorn"), "-c", "serving/gunicorn.conf.py"],
+                                cwd=REPO, env={**env, "PORT": str(port)}, capture_output=True,
+                                text=True, timeout=60, check=False)
+    assert result.returncode == 2, result.stderr[-2000:]
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, result.stderr[-2000:]
+    assert errors[0].startswith(f"error: port {port} on 127.0.0.1 is busy (pid {os.getpid()}: ")
+    assert errors[0].endswith("; choose another with PORT=...")
+    assert "Connection in use" not in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "mlflow.db").exists()  # refused before the model was looked up

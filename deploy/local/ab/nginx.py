@@ -111,7 +111,8 @@ def service(where: Layout, port: int, executable: str) -> Service:
     return Service(name=SERVICE_NAME,
                    command=[executable, "-p", f"{where.prefix}/", "-c", str(where.config),
                             "-e", str(where.error_log)],
-                   health_url=f"http://127.0.0.1:{port}/ab-health", marker=str(where.prefix))
+                   health_url=f"http://127.0.0.1:{port}/ab-health", marker=str(where.prefix),
+                   port=port, port_variable="AB_PROXY_PORT")
 
 
 def install(config: str, where: Layout, executable: str) -> None:

@@ -37,17 +37,8 @@ def server(run_dir: Path, *, revision: str, model_name: str, version: str, port:
              "PREDICTION_LOG": str(log_dir(run_dir) / f"{revision}.jsonl"),
              "HOST": "127.0.0.1", "PORT": str(port), "MLFLOW_TRACKING_URI": tracking_uri,
              "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false"},
+        port=port,
     )
-
-
-def port_is_free(port: int) -> bool:
-    """Whether nothing listens on 127.0.0.1:`port`."""
-    with socket.socket() as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
 
 
 def free_port() -> int:

@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from contracts.ports import is_free
 from deploy.cloudrun import naming
 from deploy.local.ab import nginx, servers
 from deploy.local.ab.state import LocalRevision, LocalState, load_state, locked, save_state
-from deploy.local.processes import Service, is_healthy, running_pid, start, stop
+from deploy.local.processes import Service, is_healthy, require_ports, running_pid, start, stop
 from deploy.targets import Endpoint
 from registry_tools.ab.plan import Change, PlanError, Revision, Route, Snapshot
 from registry_tools.ab.settings import AbSettings
@@ -69,8 +70,10 @@ class LocalTarget:
     def up(self, production_version: str) -> list[tuple[str, bool]]:
         """Start the saved split (first time: the production version at 100 %) and nginx.
 
-        Returns (process, started now) pairs; parts already running are left as they are.
+        Returns (process, started now) pairs; parts already running are left as they are. A
+        proxy port taken by another process is refused before any server starts.
         """
+        require_ports([self._nginx()], self._run_dir)
         with locked(self._run_dir):
             state = load_state(self._run_dir)
             routes = tuple(state.routes)
@@ -143,7 +146,7 @@ class LocalTarget:
         revision = state.revision(name)
         if running_pid(self._run_dir, self._server(revision)) is not None:
             return name, False
-        if not servers.port_is_free(revision.port):
+        if not is_free("127.0.0.1", revision.port):
             revision.port = servers.free_port()
         save_state(self._run_dir, state)
         return name, start(self._server(revision), self._run_dir, self._timeout)

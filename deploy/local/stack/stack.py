@@ -9,7 +9,15 @@ import psycopg2
 from psycopg2 import sql
 from sqlalchemy.engine import make_url
 
-from deploy.local.processes import Service, ServiceState, StackError, start, state, stop
+from deploy.local.processes import (
+    Service,
+    ServiceState,
+    StackError,
+    require_ports,
+    start,
+    state,
+    stop,
+)
 from deploy.local.stack.settings import StackSettings
 
 BIN = Path(sys.executable).parent
@@ -24,6 +32,7 @@ def emulator_service(settings: StackSettings) -> Service:
         health_url=f"{settings.emulator_host}/storage/v1/b/{settings.gcs_bucket}",
         marker="gcp-storage-emulator",
         env={"STORAGE_BASE": str(gcs_data_dir(settings))},
+        port=settings.gcs_port, port_variable="STACK_GCS_PORT",
     )
 
 
@@ -40,6 +49,7 @@ def mlflow_service(settings: StackSettings) -> Service:
         env={"STORAGE_EMULATOR_HOST": settings.emulator_host,
              "GOOGLE_CLOUD_PROJECT": "local-emulator",
              "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"},
+        port=settings.mlflow_port, port_variable="STACK_MLFLOW_PORT",
     )
 
 
@@ -80,7 +90,10 @@ def ensure_database(postgres_uri: str) -> bool:
 
 
 def up(settings: StackSettings) -> list[tuple[str, bool]]:
-    """Start whatever is not running yet; returns (service, started now?) in start order."""
+    """Start whatever is not running yet; returns (service, started now?) in start order.
+
+    A part whose port is taken by another process is refused before anything starts."""
+    require_ports(services(settings), settings.run_dir)
     ensure_database(settings.postgres_uri)
     settings.run_dir.mkdir(parents=True, exist_ok=True)
     gcs_data_dir(settings).mkdir(parents=True, exist_ok=True)
