@@ -330,7 +330,7 @@ batch-predict: install ## score INPUT (CSV/Parquet, path or gs://) with MODEL_UR
 	  --output $(if $(findstring ://,$(OUTPUT)),$(OUTPUT),$(abspath $(OUTPUT))) \
 	  --model-uri $(MODEL_URI) --engine $(BATCH_ENGINE)
 
-bench-batch: install ## `make batch-predict` vs the plain pyfunc way on ROWS (200050, BROKEN=50): wall, peak RSS, ratios (~2 min)
+bench-batch: install ## `make batch-predict` vs the plain pyfunc way on ROWS (200050, BROKEN=50): wall, CPU, peak RSS, ratios (a few minutes)
 	ROWS=$(ROWS) BROKEN=$(BROKEN) REPEATS=$(REPEATS) $(BIN)/python bench/batch_speed.py
 
 deploy-batch: install ## build the batch image (tagged GIT_SHA, default HEAD) and apply the Cloud Run Job by digest (DRY_RUN=1 prints every command)
