@@ -6,5 +6,5 @@ process (bounded memory, one machine), `spark` runs it on a Spark cluster throug
 the data contract first and write the rows they refuse, with reasons, beside the output.
 """
 
-DEFAULT_CHUNK_SIZE = 50_000
+DEFAULT_CHUNK_SIZE = 5_000  # the model dominates memory; larger chunks only add to it
 DEFAULT_MAX_REJECT_SHARE = 0.05  # as training's: more broken rows means the input itself is wrong

@@ -1,9 +1,10 @@
 """`python -m mlflow_project.batch`: score a ticket file with a model from the registry.
 
-The MLproject entry point `batch_predict` runs this command (and then the summary is also logged
-to the MLflow run). It prints one JSON line (counts, model version, seconds, rows/s) on stdout, a
-one-line summary and a progress bar (when stderr is a terminal) on stderr. Exit codes follow
-`ticket-urgency`'s and are listed in `batch_predict`'s help.
+The MLproject entry point `batch_predict` runs this command, and so does `make batch-predict`,
+in one process with `--experiment-name`; either way the job is recorded on an MLflow run
+(`mlflow_project.batch.tracking`). It prints one JSON line (counts, model version, seconds,
+rows/s) on stdout, a one-line summary and a progress bar (when stderr is a terminal) on stderr.
+Exit codes follow `ticket-urgency`'s and are listed in `batch_predict`'s help.
 """
 
 from __future__ import annotations
@@ -59,6 +60,10 @@ def batch_predict(
         help="e.g. local[2]; default: spark-submit's (Dataproc: YARN), else local[*]")] = None,
     progress: Annotated[bool, typer.Option(help="progress bar on stderr (only on a terminal)")]
     = True,
+    experiment_name: Annotated[str | None, typer.Option(
+        help="record the job on a new run in this experiment (created if missing); under "
+             "`mlflow run` the launched run is used; default: no run outside `mlflow run`")]
+    = None,
 ) -> None:
     """Score every ticket of a file; write predictions, and the rows refused with reasons.
 
@@ -72,24 +77,32 @@ def batch_predict(
 
     from mlflow_project.batch.job import BatchRefused, BatchRequest, run_batch
     from mlflow_project.batch.scoring import ModelUnavailable, load_model, resolve_model
-    from mlflow_project.batch.tracking import record_run
+    from mlflow_project.batch.tracking import batch_run
     from mlflow_project.batch.writer import OutputUnwritable
     from mlflow_project.data.contract import ContractError
     from mlflow_project.data.io import DataSourceError
-    from mlflow_project.runs import launched_run_id
+    from mlflow_project.runs import WrongExperiment
 
     _check_paths(input_uri, output_uri)
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     request = BatchRequest(input_uri=input_uri, output_uri=output_uri, chunk_size=chunk_size,
                            max_reject_share=max_reject_share)
+    params = {"input": input_uri, "output": output_uri, "model_uri": model_uri,
+              "engine": engine.value, "chunk_size": chunk_size,
+              "max_reject_share": max_reject_share, "spark_master": spark_master}
     try:
-        resolved = resolve_model(model_uri or default_model_uri())
-        if engine is Engine.SPARK:
-            summary = _run_spark(request, resolved, spark_master)
-        else:
-            summary = run_batch(request, resolved, load_model(resolved),
-                                progress=progress and sys.stderr.isatty())
+        with batch_run(experiment_name, params) as recorded:
+            resolved = resolve_model(model_uri or default_model_uri())
+            if engine is Engine.SPARK:
+                summary = _run_spark(request, resolved, spark_master)
+            else:
+                summary = run_batch(request, resolved, load_model(resolved),
+                                    progress=progress and sys.stderr.isatty())
+            if recorded:
+                _record(summary)
+    except WrongExperiment as exc:
+        fail(str(exc), EXIT_SETUP)
     except (DataSourceError, ContractError) as exc:
         fail(f"data refused, nothing written: {exc}", EXIT_DATA_REFUSED)
     except BatchRefused as exc:
@@ -101,18 +114,24 @@ def batch_predict(
              EXIT_TRACKING)
     except (OutputUnwritable, OSError) as exc:
         fail(f"cannot write the output, nothing was published: {exc}", EXIT_OUTPUT)
-    run_id = launched_run_id()
-    if run_id:
-        try:
-            record_run(run_id, summary)
-        except MlflowException as exc:
-            fail(f"the output is written, but recording run {run_id} failed: {exc.message}",
-                 EXIT_TRACKING)
     typer.echo(summary.to_json())
     version = f"version {summary.model_version}" if summary.model_version else summary.model_loaded
     typer.echo(f"scored {summary.scored} of {summary.rows_in} rows with {version} in "
                f"{summary.seconds:.1f} s ({summary.rows_per_second:,.0f} rows/s); "
                f"{summary.rejected_rows} rejected, reasons in {summary.rejects}", err=True)
+
+
+def _record(summary: BatchSummary) -> None:
+    """Log the summary on the open run; the output is already published, so say so on failure."""
+    from mlflow.exceptions import MlflowException
+
+    from mlflow_project.batch.tracking import record_run
+
+    try:
+        record_run(summary)
+    except MlflowException as exc:
+        fail(f"the output is written, but recording the run failed: {exc.message}",
+             EXIT_TRACKING)
 
 
 def _run_spark(request: BatchRequest, resolved: ResolvedModel,

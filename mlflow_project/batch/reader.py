@@ -13,22 +13,25 @@ Parquet is decoded a row group at a time, so its memory also depends on how the 
 
 from __future__ import annotations
 
+import sys
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
-from typing import IO, Literal
+from typing import IO, TYPE_CHECKING, Literal
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-from google.api_core import exceptions as gexc
 
 from mlflow_project.batch.validation import INPUT_COLUMNS
 from mlflow_project.data.column_types import check_column_types
 from mlflow_project.data.io import SUPPORTED_SUFFIXES, DataSourceError, split_gcs_uri
+
+if TYPE_CHECKING:
+    from google.api_core.exceptions import GoogleAPICallError
 
 GCS_READ_CHUNK_BYTES = 8 * 1024 * 1024
 
@@ -86,6 +89,8 @@ def _open_binary(uri: str) -> Iterator[IO[bytes]]:
 
 @contextmanager
 def _open_gcs(uri: str) -> Iterator[IO[bytes]]:
+    from google.api_core import exceptions as gexc
+
     from mlflow_project.data.io import gcs_client
 
     bucket, name = split_gcs_uri(uri)
@@ -155,8 +160,15 @@ def _guarded(uri: str, kind: str, chunks: Iterator[pd.DataFrame]) -> Iterator[pd
     """Turn a parse error met mid-file into a `DataSourceError` naming the file."""
     try:
         yield from chunks
-    except gexc.GoogleAPICallError as exc:
+    except _gcs_call_errors() as exc:
         raise DataSourceError(f"{uri}: cannot read from GCS: {exc.message}") from exc
     except (ValueError, UnicodeDecodeError, pd.errors.ParserWarning, pa.ArrowException,
             OSError) as exc:
         raise DataSourceError(f"{uri}: cannot parse as {kind}: {exc}") from exc
+
+
+def _gcs_call_errors() -> tuple[type[GoogleAPICallError], ...]:
+    """GCS call errors, once the GCS client is loaded: only `_open_gcs` loads it, so a local
+    file (the usual case) never pays for importing it, and cannot meet one."""
+    module = sys.modules.get("google.api_core.exceptions")
+    return (module.GoogleAPICallError,) if module is not None else ()

@@ -8,6 +8,7 @@ the rejects table with its row number, the column and the rule it broke.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import pandas as pd
 
@@ -115,8 +116,8 @@ def _normalise(frame: pd.DataFrame) -> pd.DataFrame:
         out["ticket_id"] = ids.mask(ids == "")
     for column in TEXT_COLUMNS:
         out[column] = frame[column].fillna("").astype(str).str.strip()
-    out["source"] = [category_value(v) for v in frame["source"]]
-    out["customer_tier"] = [category_value(v) for v in frame["customer_tier"]]
+    out["source"] = _categories(frame["source"])
+    out["customer_tier"] = _categories(frame["customer_tier"])
     out[LABEL_COLUMN] = _parse_label(frame[LABEL_COLUMN])
     if "created_at" in frame.columns:
         out["created_at"] = pd.to_datetime(frame["created_at"], errors="coerce", utc=True,
@@ -124,6 +125,15 @@ def _normalise(frame: pd.DataFrame) -> pd.DataFrame:
     if "slice" in frame.columns:
         out["slice"] = frame["slice"].fillna(UNKNOWN).astype(str)
     return out
+
+
+def _categories(values: pd.Series) -> list[str]:
+    """`category_value` of each value; a text value is normalised once per distinct value (a
+    categorical column holds a handful of them, and this runs on every row of every batch)."""
+    return [_text_category(v) if isinstance(v, str) else category_value(v) for v in values]
+
+
+_text_category = lru_cache(maxsize=1024)(category_value)
 
 
 def _parse_label(values: pd.Series) -> pd.Series:
