@@ -52,7 +52,7 @@ system-deps: ## install the Debian tools the tests use (SYSTEM_TOOLS: docker-com
 
 demo: install ## the whole loop on the embedded default: data, train, gate, promote, serve, predict
 	@mkdir -p .mlflow
-	ticket-urgency generate --rows $(DEMO_ROWS) --seed $(DEMO_SEED) --out $(DEMO_DATA)
+	$(BIN)/python -m demo generate --rows $(DEMO_ROWS) --seed $(DEMO_SEED) --out $(DEMO_DATA)
 	ticket-urgency ensure-experiment --name $(EXPERIMENT)
 	mlflow run mlflow_project -e train --env-manager local --experiment-name $(EXPERIMENT) \
 	  -P data=$(abspath $(DEMO_DATA)) -P experiment_name=$(EXPERIMENT)
@@ -74,7 +74,7 @@ demo: install ## the whole loop on the embedded default: data, train, gate, prom
 	esac
 
 data: install ## generate synthetic tickets into DEMO_DATA (.demo/tickets.csv)
-	ticket-urgency generate --rows $(DEMO_ROWS) --seed $(DEMO_SEED) --out $(DEMO_DATA)
+	$(BIN)/python -m demo generate --rows $(DEMO_ROWS) --seed $(DEMO_SEED) --out $(DEMO_DATA)
 
 train: install ## train, register and gate on DATA=path-or-gs://-uri
 	@mkdir -p .mlflow
@@ -124,9 +124,10 @@ $(BQEMULATOR_VENV)/.installed: tests/bigquery_emulator_requirements.txt
 	$(BQEMULATOR_VENV)/bin/python -m pip install --quiet -r tests/bigquery_emulator_requirements.txt
 	@touch $@
 
-lint: install ## ruff and mypy
+lint: install ## ruff, mypy and the import layers (import-linter, [tool.importlinter] in pyproject.toml)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	PYTHONPATH=airflow/dags $(BIN)/lint-imports --no-cache
 
 bench-predict: install ## latency of one prediction: pyfunc vs the bare sklearn pipeline
 	$(BIN)/python bench/predict_latency.py

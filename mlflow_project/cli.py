@@ -1,4 +1,6 @@
-"""`ticket-urgency`: generate data, tune and train (the MLproject entry points), and predict.
+"""`ticket-urgency`: tune and train (the MLproject entry points), and predict.
+
+Synthetic demo data is `python -m demo generate` (the `demo` package, above this one).
 
 Exit codes: 0 done; 2 bad arguments; 3 the data was refused or could not be read;
 4 the run's parameters or setup cannot work (another experiment, an unfittable model);
@@ -39,28 +41,6 @@ EXIT_DATA_REFUSED = 3
 EXIT_CONFIGURATION = 4
 EXIT_TRACKING = 5
 EXIT_CLOUD_METRICS = 6
-
-
-@app.command()
-def generate(
-    out: Annotated[Path, typer.Option(help="CSV or Parquet file to write")],
-    rows: Annotated[int, typer.Option(min=1, help="number of tickets")] = 5000,
-    seed: Annotated[int, typer.Option(help="random seed; same seed, same data")] = 42,
-    urgent_rate: Annotated[float, typer.Option(min=0.0, max=1.0)] = 0.2,
-    source_shift: Annotated[float, typer.Option(min=0.0, max=1.0, help="drift knob")] = 0.0,
-    new_vocabulary: Annotated[float, typer.Option(min=0.0, max=1.0, help="drift knob")] = 0.0,
-    urgent_rate_shift: Annotated[float, typer.Option(min=-1.0, max=1.0, help="drift knob")] = 0.0,
-) -> None:
-    """Write synthetic tickets (deterministic for a seed) that honour the data contract."""
-    from demo.tickets import DriftConfig, GeneratorConfig, generate_tickets
-    from mlflow_project.data.io import write_table
-
-    config = GeneratorConfig(rows=rows, seed=seed, urgent_rate=urgent_rate, drift=DriftConfig(
-        source_shift=source_shift, new_vocabulary=new_vocabulary,
-        urgent_rate_shift=urgent_rate_shift))
-    tickets = generate_tickets(config)
-    write_table(tickets, str(out))
-    typer.echo(f"wrote {len(tickets)} tickets ({tickets['urgent'].mean():.1%} urgent) to {out}")
 
 
 def _default(field: str) -> Any:

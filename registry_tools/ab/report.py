@@ -6,8 +6,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from typing import Any
 
+from contracts.traffic import Snapshot, format_routes
 from registry_tools.ab.analysis import Interval, VariantFigures
-from registry_tools.ab.plan import Snapshot, format_routes
 
 COLUMNS = ("role", "version", "predictions", "share", "urgent rate [95% CI]", "mean score",
            "p50 ms", "p99 ms", "labelled", "accuracy [95% CI]")
