@@ -9,8 +9,8 @@ feedback file cannot be used; the message says why and what to do). A feedback f
 the same rules, with the same exit code, as `monitor` judges it.
 """
 # It lives in `deploy` because it drives deploy targets; `deploy.registry_tools_cli` adds it to
-# `registry-tools`. MLflow, pandas and the model code are imported only when a command runs, so
-# `--help` answers at once.
+# `registry-tools`. MLflow, pandas, SciPy and the model code are imported only when a command
+# runs, so `--help` answers at once.
 
 from __future__ import annotations
 
@@ -50,8 +50,6 @@ from deploy.rollout.smoke import SmokeFailed
 from deploy.targets import Endpoint, Target, TargetKind
 from mlflow_project.monitoring.errors import InputUnusable
 from mlflow_project.tracking_store import unreachable_server
-from registry_tools.ab.analysis import figures
-from registry_tools.ab.report import figures_table, status_document, traffic_lines
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -268,7 +266,9 @@ def status(
     """Traffic, tags and revisions, and per-variant figures from the prediction logs."""
     from mlflow_project.monitoring.feedback import load_feedback
     from registry_tools.ab import registry
+    from registry_tools.ab.analysis import figures
     from registry_tools.ab.logs import read_log
+    from registry_tools.ab.report import status_document
 
     with _handled():
         ctx = _context(target)
@@ -317,6 +317,8 @@ def _planned(target: TargetKind | None, plan: Callable[[Snapshot], PlanT]
 def _print_status(ctx: Context, snapshot: Snapshot, urls: dict[str, str],
                   facts: dict[str, Any], analysis: dict[str, Any] | None,
                   rows: list[Any]) -> None:
+    from registry_tools.ab.report import figures_table, traffic_lines
+
     typer.echo(ctx.target.description)
     experiment = (f"A/B test: v{facts['challenger']} at {facts['split_percent']}%"
                   if facts["challenger"] else "no A/B test running")
