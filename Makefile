@@ -55,7 +55,7 @@ system-deps: ## install the Debian tools the tests use (SYSTEM_TOOLS: docker-com
 demo: install ## the whole loop on the embedded default: data, train, gate, promote, serve, predict
 	@$(BIN)/python -m contracts.ports 127.0.0.1 $(DEMO_PORT) --variable DEMO_PORT
 	@mkdir -p .mlflow
-	ticket-urgency generate --rows $(DEMO_ROWS) --seed $(DEMO_SEED) --out $(DEMO_DATA) --snapshot
+	$(BIN)/python -m demo generate --rows $(DEMO_ROWS) --seed $(DEMO_SEED) --out $(DEMO_DATA) --snapshot
 	ticket-urgency ensure-experiment --name $(EXPERIMENT)
 	mlflow run mlflow_project -e train --env-manager local --experiment-name $(EXPERIMENT) \
 	  -P data=$$(realpath $(DEMO_DATA)) -P experiment_name=$(EXPERIMENT)
@@ -77,7 +77,7 @@ demo: install ## the whole loop on the embedded default: data, train, gate, prom
 	esac
 
 data: install ## a new synthetic snapshot .demo/tickets-seed<S>-rows<N>-<sha>.csv; DEMO_DATA (.demo/tickets.csv) links to it
-	ticket-urgency generate --rows $(DEMO_ROWS) --seed $(DEMO_SEED) --out $(DEMO_DATA) --snapshot
+	$(BIN)/python -m demo generate --rows $(DEMO_ROWS) --seed $(DEMO_SEED) --out $(DEMO_DATA) --snapshot
 
 # Each MLproject parameter NAME of train/tune is the make variable of its upper-case name
 # (C=0.5 TARGET_RECALL=0.9 ...), passed as -P NAME=value only when set: MLproject keeps the defaults.
@@ -146,9 +146,10 @@ $(BQEMULATOR_VENV)/.installed: tests/bigquery_emulator_requirements.txt
 	$(BQEMULATOR_VENV)/bin/python -m pip install --quiet -r tests/bigquery_emulator_requirements.txt
 	@touch $@
 
-lint: install ## ruff and mypy
+lint: install ## ruff, mypy and the import layers (import-linter, [tool.importlinter] in pyproject.toml)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	PYTHONPATH=airflow/dags $(BIN)/lint-imports --no-cache
 
 bench-predict: install ## latency of one prediction: pyfunc vs the bare sklearn pipeline
 	$(BIN)/python bench/predict_latency.py

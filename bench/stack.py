@@ -73,8 +73,8 @@ def main() -> None:
                "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",
                "PATH": f"{BIN}:{os.environ['PATH']}"}
         data = Path(tmp) / "tickets.csv"
-        _timed([str(BIN / "ticket-urgency"), "generate", "--rows", "5000", "--out", str(data)],
-               env)
+        _timed([str(BIN / "python"), "-m", "demo", "generate", "--rows", "5000",
+                "--out", str(data)], env)
         try:
             cold = _timed([str(BIN / "local-stack"), "up"], env)
             warm = _timed([str(BIN / "local-stack"), "up"], env)

@@ -41,6 +41,13 @@ def option_errors(exc: ValidationError) -> str:
         else error["msg"] for error in exc.errors())
 
 
+def help_text(docstring: str | None) -> str:
+    """A module docstring as command help: each paragraph on one line, so the help formatter
+    rewraps it to the terminal instead of keeping the source's line breaks."""
+    paragraphs = (docstring or "").split("\n\n")
+    return "\n\n".join(" ".join(paragraph.split()) for paragraph in paragraphs)
+
+
 def run_cli(app: Callable[..., object], *, explain: Explain | None = None,
             **kwargs: object) -> None:
     """Run a command-line app (a Typer app: `app(**kwargs)`) so that a bad environment variable

@@ -1,13 +1,21 @@
-"""What the A/B and rollout commands need from a target: read its traffic, apply a change, reach
-a tagged revision, find its logs."""
+"""What the A/B and rollout commands need from a target: which kind it is, read its traffic,
+apply a change, reach a tagged revision, find its logs."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Protocol
 
-from registry_tools.ab.plan import Change, Snapshot
+from contracts.traffic import Change, Snapshot
+
+
+class TargetKind(StrEnum):
+    """Where an A/B test or a rollout runs."""
+
+    LOCAL = "local"
+    CLOUDRUN = "cloudrun"
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,6 @@
-"""`ticket-urgency`: generate data, tune and train (the MLproject entry points), and predict.
+"""`ticket-urgency`: tune and train (the MLproject entry points), and predict.
+
+Synthetic demo data is `python -m demo generate` (the `demo` package, above this one).
 
 Exit codes: 0 done; 2 bad arguments; 3 the data was refused or could not be read;
 4 the run's parameters or setup cannot work (another experiment, an unfittable model);
@@ -43,46 +45,6 @@ EXIT_CONFIGURATION = 4
 EXIT_TRACKING = 5
 EXIT_CLOUD_METRICS = 6
 EXIT_REFIT = 7
-
-
-@app.command()
-def generate(
-    out: Annotated[Path, typer.Option(help="CSV or Parquet file to write")],
-    rows: Annotated[int, typer.Option(min=1, help="number of tickets")] = 5000,
-    seed: Annotated[int, typer.Option(help="random seed; same seed, same data")] = 42,
-    urgent_rate: Annotated[float, typer.Option(min=0.0, max=1.0)] = 0.2,
-    source_shift: Annotated[float, typer.Option(min=0.0, max=1.0, help="drift knob")] = 0.0,
-    new_vocabulary: Annotated[float, typer.Option(min=0.0, max=1.0, help="drift knob")] = 0.0,
-    urgent_rate_shift: Annotated[float, typer.Option(min=-1.0, max=1.0, help="drift knob")] = 0.0,
-    snapshot: Annotated[bool, typer.Option(
-        "--snapshot", help="write a new file <out stem>-seed<S>-rows<N>-<sha256[:12]> beside "
-        "OUT and make OUT a link to it, so a file a model was trained on is never "
-        "overwritten")] = False,
-) -> None:
-    """Write synthetic tickets (deterministic for a seed) that honour the data contract."""
-    from demo.tickets import DriftConfig, GeneratorConfig, generate_tickets
-    from mlflow_project.data.io import DataSourceError, table_bytes, write_table
-    from mlflow_project.data.snapshots import write_snapshot
-
-    if snapshot and str(out).startswith("gs:"):
-        fail(f"--snapshot writes local files only, not {out}", 2)
-    config = GeneratorConfig(rows=rows, seed=seed, urgent_rate=urgent_rate, drift=DriftConfig(
-        source_shift=source_shift, new_vocabulary=new_vocabulary,
-        urgent_rate_shift=urgent_rate_shift))
-    tickets = generate_tickets(config)
-    summary = f"{len(tickets)} tickets ({tickets['urgent'].mean():.1%} urgent)"
-    if not snapshot:
-        write_table(tickets, str(out))
-        typer.echo(f"wrote {summary} to {out}")
-        return
-    try:
-        written = write_snapshot(table_bytes(tickets, str(out)), out, f"seed{seed}-rows{rows}")
-    except DataSourceError as exc:
-        fail(f"cannot write the snapshot: {exc}", 2)
-    if written.kept_previous is not None:
-        typer.echo(f"kept the file that was at {out} as {written.kept_previous}")
-    typer.echo(f"wrote {summary} to {written.path} (sha256 {written.sha256}); {out} -> "
-               f"{written.path.name}")
 
 
 def _default(field: str) -> Any:

@@ -2,6 +2,8 @@
 
 Exit codes: 0 done; 1 registry error; 2 bad arguments; 3 refused (or nothing found).
 """
+# The commands import MLflow, pandas and the model code only when they run, so `--help` and
+# argument errors answer at once (tests/test_cli_imports.py keeps it so).
 
 from __future__ import annotations
 
@@ -10,36 +12,33 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
-from mlflow import MlflowClient
-from mlflow.exceptions import MlflowException
 
-from contracts.cli import fail, run_cli
-from mlflow_project.registry import audit, naming
-from mlflow_project.registry.lock import LockTimeout
-from mlflow_project.settings import ProjectSettings
+from contracts.cli import fail
+from mlflow_project.registry import naming
 from mlflow_project.tracking_store import unreachable_server, use_tracking_store
-from registry_tools.ab.cli import app as ab_app
 from registry_tools.arguments import optional_version_number, sha256_digest, version_number
-from registry_tools.compare import compare_versions, format_comparison
-from registry_tools.promotion import PromotionRefused, pending_version, promote, rollback
-from registry_tools.status import format_table, version_rows
-from registry_tools.verdict import verdict_for_data
 
 if TYPE_CHECKING:
     import pandas as pd
+    from mlflow.exceptions import MlflowException
 
-app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
-app.callback()(use_tracking_store)  # MLFLOW_TRACKING_URI unset: the project's store, said so
-app.add_typer(ab_app, name="ab")
+# The registry commands; `build_app` puts them under one command with the tracking-store callback.
+commands = typer.Typer(add_completion=False)
 
 EXIT_REGISTRY = 1
 EXIT_REFUSED = 3
 NOT_FOUND = "RESOURCE_DOES_NOT_EXIST"
 
 
-@app.command()
+@commands.command()
 def status(as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False) -> None:
     """Every version with its aliases, gate verdict, metrics and lineage."""
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    from mlflow_project.settings import ProjectSettings
+    from registry_tools.status import format_table, version_rows
+
     settings = ProjectSettings.load()
     try:
         rows = version_rows(MlflowClient(), settings.model_name)
@@ -53,12 +52,17 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="print JSON")] =
         typer.echo(f"no versions of {settings.model_name} registered yet")
 
 
-@app.command()
+@commands.command()
 def verdict(
     data_sha256: Annotated[str, typer.Option(help="SHA-256 of the training data snapshot",
                                              callback=sha256_digest)],
 ) -> None:
     """Print (JSON) the verdict on the newest version trained on that data; exit 3 if none."""
+    from mlflow import MlflowClient
+
+    from mlflow_project.settings import ProjectSettings
+    from registry_tools.verdict import verdict_for_data
+
     settings = ProjectSettings.load()
     found = verdict_for_data(MlflowClient(), settings.model_name, data_sha256)
     if found is None:
@@ -67,7 +71,7 @@ def verdict(
     typer.echo(json.dumps(found))
 
 
-@app.command("promote")
+@commands.command("promote")
 def promote_command(
     version: Annotated[str | None, typer.Option(help="version number to promote",
                                                 callback=optional_version_number)] = None,
@@ -79,6 +83,13 @@ def promote_command(
         help="with --from challenger: succeed quietly when no version awaits promotion")] = False,
 ) -> None:
     """Point @production at a version that passed the gate, re-checking it if production moved."""
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    from mlflow_project.registry.lock import LockTimeout
+    from mlflow_project.settings import ProjectSettings
+    from registry_tools.promotion import PromotionRefused, pending_version, promote
+
     settings = ProjectSettings.load()
     client = MlflowClient()
     if (version is None) == (from_alias is None):
@@ -105,11 +116,18 @@ def promote_command(
     typer.echo(f"{settings.model_name}@production: {before} -> v{result.version}{regated}")
 
 
-@app.command("rollback")
+@commands.command("rollback")
 def rollback_command(
     reason: Annotated[str, typer.Option(help="why; recorded with the move")] = "",
 ) -> None:
     """Point @production back at the version it served before (from the audit trail)."""
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    from mlflow_project.registry.lock import LockTimeout
+    from mlflow_project.settings import ProjectSettings
+    from registry_tools.promotion import PromotionRefused, rollback
+
     settings = ProjectSettings.load()
     try:
         result = rollback(MlflowClient(), settings.model_name, actor=settings.actor,
@@ -122,7 +140,7 @@ def rollback_command(
                f"v{result.version} (rollback)")
 
 
-@app.command()
+@commands.command()
 def compare(
     first: Annotated[str, typer.Argument(help="version A", callback=version_number)],
     second: Annotated[str, typer.Argument(help="version B", callback=version_number)],
@@ -131,6 +149,12 @@ def compare(
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
     """Two versions' metrics side by side on the same evaluation data."""
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    from mlflow_project.settings import ProjectSettings
+    from registry_tools.compare import compare_versions, format_comparison
+
     settings = ProjectSettings.load()
     frame = None
     if data is not None:
@@ -142,9 +166,15 @@ def compare(
     typer.echo(json.dumps(result, indent=2) if as_json else format_comparison(result))
 
 
-@app.command()
+@commands.command()
 def history(as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False) -> None:
     """The audit trail, oldest first: every nomination, promotion, rollback and clearing."""
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    from mlflow_project.registry import audit
+    from mlflow_project.settings import ProjectSettings
+
     settings = ProjectSettings.load()
     try:
         found = audit.entries(MlflowClient(), settings.model_name)
@@ -197,6 +227,13 @@ def _registry_error(exc: MlflowException) -> NoReturn:
     fail(unreachable_server(exc) or f"registry error: {exc.message}", EXIT_REGISTRY)
 
 
-def main() -> None:
-    """The console script: the app, with credentials masked in any unexpected traceback."""
-    run_cli(app, explain=unreachable_server)
+def build_app(**groups: typer.Typer) -> typer.Typer:
+    """The `registry-tools` command: the registry commands, run on the project's tracking store
+    (`MLFLOW_TRACKING_URI`, else the embedded one, said so), plus `groups` by name (`deploy`
+    adds `ab`, which drives deploy targets and so lives above this package)."""
+    app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
+    app.callback()(use_tracking_store)
+    app.add_typer(commands)
+    for name, group in groups.items():
+        app.add_typer(group, name=name)
+    return app

@@ -14,7 +14,8 @@ from airflow.sdk import Param, dag, get_current_context, task
 from ticket_urgency_airflow import monitoring
 from ticket_urgency_airflow.dates import monitoring_window
 from ticket_urgency_airflow.notify import message, send
-from ticket_urgency_airflow.settings import default_task_args, load_settings
+from ticket_urgency_airflow.settings import load_settings
+from ticket_urgency_airflow.task_defaults import default_task_args
 
 TRAINING_DAG_ID = "ticket_urgency_training"
 

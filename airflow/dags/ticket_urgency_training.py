@@ -13,7 +13,8 @@ from airflow.sdk import Param, dag, get_current_context, task
 from ticket_urgency_airflow import training
 from ticket_urgency_airflow.dates import run_day
 from ticket_urgency_airflow.notify import message, send, without_credentials
-from ticket_urgency_airflow.settings import default_task_args, load_settings, train_timeout
+from ticket_urgency_airflow.settings import load_settings, train_timeout
+from ticket_urgency_airflow.task_defaults import default_task_args
 
 DOC = """
 ### Ticket urgency: daily training

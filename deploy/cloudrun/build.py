@@ -150,7 +150,7 @@ def print_rollout_plan(version: str | None) -> None:
     from deploy.rollout.cli import print_plan
     from deploy.rollout.runner import Rollout
     from deploy.rollout.settings import RolloutSettings
-    from registry_tools.ab.settings import TargetKind
+    from deploy.targets import TargetKind
 
     settings = RolloutSettings.load()
     shown = version or "N"

@@ -12,8 +12,6 @@ from __future__ import annotations
 import re
 
 MAX_REVISION_NAME = 63
-PRODUCTION_TAG = "production"
-CHALLENGER_TAG = "challenger"
 
 
 def revision_name(service: str, version: str, suffix: str = "") -> str:

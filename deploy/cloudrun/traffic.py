@@ -15,12 +15,12 @@ from datetime import UTC, datetime
 
 from google.cloud import run_v2
 
+from contracts.traffic import Change, NewRevision, PlanError, Revision, Route, Snapshot
 from deploy.cloudrun import deployments, naming
 from deploy.cloudrun.client import revisions_client, services_client
 from deploy.cloudrun.images import require_digest
 from deploy.cloudrun.settings import CloudRunSettings
 from deploy.targets import Endpoint
-from registry_tools.ab.plan import Change, NewRevision, PlanError, Revision, Route, Snapshot
 
 BY_REVISION = run_v2.TrafficTargetAllocationType.TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION
 TO_LATEST = run_v2.TrafficTargetAllocationType.TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST

@@ -31,18 +31,18 @@ from pydantic import ValidationError
 
 from contracts.cli import EXIT_SETTINGS, fail
 from contracts.settings import ModelSettings, SettingsError, describe_errors
+from contracts.traffic import PlanError
 from deploy.cloudrun import naming
 from deploy.cloudrun.settings import CloudRunSettings
 from deploy.local.ab.nginx import NginxError
 from deploy.local.ab.servers import free_port
+from deploy.local.ab.settings import AbSettings
 from deploy.local.ab.target import LocalTarget
 from deploy.local.processes import StackError
 from deploy.rollout import runner
 from deploy.rollout.observers import AccessLogObserver
 from deploy.rollout.settings import RolloutSettings
 from deploy.rollout.smoke import SmokeFailed, SmokeTest
-from registry_tools.ab.plan import PlanError
-from registry_tools.ab.settings import AbSettings
 
 EXPERIMENT = "rollout-rehearsal"
 BROKEN_SOURCE = "email"

@@ -20,12 +20,14 @@ import typer
 from google.api_core.exceptions import GoogleAPICallError
 from google.auth.exceptions import GoogleAuthError
 
-from contracts.cli import fail, run_cli
+from contracts.cli import fail, help_text, run_cli
 from contracts.settings import ModelSettings, SettingsError
+from contracts.traffic import PlanError, format_routes, serving_revision
 from deploy.cloudrun.deployments import RecordNotFound
 from deploy.cloudrun.images import ImageError
 from deploy.cloudrun.settings import CloudRunSettings
 from deploy.local.ab.nginx import NginxError
+from deploy.local.ab.settings import AbSettings
 from deploy.local.ab.target import LocalTarget
 from deploy.local.processes import StackError
 from deploy.rollout import runner
@@ -35,17 +37,14 @@ from deploy.rollout.observers import AccessLogObserver, Observer
 from deploy.rollout.plan import back_to
 from deploy.rollout.settings import RolloutSettings
 from deploy.rollout.smoke import SmokeFailed
-from deploy.targets import Target
-from registry_tools.ab.plan import PlanError, format_routes, serving_revision
-from registry_tools.ab.settings import AbSettings, TargetKind
+from deploy.targets import Target, TargetKind
 
-HELP = "\n\n".join(" ".join(paragraph.split()) for paragraph in (__doc__ or "").split("\n\n"))
 app = typer.Typer(add_completion=False)
 
 EXIT_ERROR, EXIT_USAGE, EXIT_REFUSED, EXIT_ROLLED_BACK = 1, 2, 3, 4
 
 
-@app.command(help=HELP)
+@app.command(help=help_text(__doc__))
 def rollout(
     version: Annotated[str, typer.Option(help="registry version the candidate serves")],
     revision: Annotated[str | None, typer.Option(

@@ -10,8 +10,8 @@ from __future__ import annotations
 from deploy.cloudrun.settings import CloudRunSettings
 from deploy.rollout.settings import RolloutSettings
 from deploy.rollout.smoke import SmokeTest
+from deploy.targets import TargetKind
 from mlflow_project.tracking_auth import identity_token
-from registry_tools.ab.settings import TargetKind
 
 
 def smoke_test(settings: RolloutSettings, cloud: CloudRunSettings, kind: TargetKind, *,

@@ -13,14 +13,14 @@ import shlex
 from collections.abc import Callable
 from datetime import datetime
 
-from deploy.cloudrun import deployments, naming
+from contracts.traffic import PRODUCTION_TAG, Change, Revision, Route, Snapshot
+from deploy.cloudrun import deployments
 from deploy.cloudrun.images import require_digest
 from deploy.cloudrun.settings import CloudRunSettings
 from deploy.rollout.observers import Observer
 from deploy.rollout.plan import CANDIDATE_TAG, WindowFigures, update_traffic_command
 from deploy.rollout.smoke import SmokeTest
 from deploy.targets import Endpoint
-from registry_tools.ab.plan import Change, Revision, Route, Snapshot
 
 PREVIOUS = "PREVIOUS"  # the revision serving all traffic when the rollout starts
 
@@ -100,7 +100,7 @@ def cloud_plan(settings: CloudRunSettings, *, revision: str | None, version: str
                image: str | None, echo: Callable[[str], None]) -> PlannedTarget:
     """Cloud Run as a plan: `PREVIOUS` serves all traffic; `revision`, when given, exists."""
     revisions = (*((Revision(revision, version),) if revision else ()), Revision(PREVIOUS, None))
-    snapshot = Snapshot(settings.service, (Route(PREVIOUS, 100, naming.PRODUCTION_TAG),),
+    snapshot = Snapshot(settings.service, (Route(PREVIOUS, 100, PRODUCTION_TAG),),
                         revisions)
     suffix = f"v{version}-ab<yymmddhhmmss>"  # CloudRunTarget.new_revision_name's
     chosen = None if image is None else require_digest(image, "--image")

@@ -4,7 +4,7 @@ A rollout moves traffic from the revision serving everything now (`previous`) to
 first the candidate gets a tag and no traffic (`tag_only`, so its tag URL can be smoke-tested),
 then each step gives it a share (`step`), the last step all of it under the `production` tag; a
 breach sends everything back to `previous` (`back_to`). The routes are the A/B plans' own
-(`registry_tools.ab.plan`), so both targets apply them unchanged.
+(`contracts.traffic`), so both targets apply them unchanged.
 """
 
 from __future__ import annotations
@@ -13,8 +13,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from deploy.cloudrun.naming import PRODUCTION_TAG
-from registry_tools.ab.plan import Change, NewRevision, Route
+from contracts.traffic import PRODUCTION_TAG, Change, NewRevision, Route
 
 CANDIDATE_TAG = "candidate"
 

@@ -15,7 +15,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
-from deploy.cloudrun.naming import PRODUCTION_TAG
+from contracts.traffic import (
+    PRODUCTION_TAG,
+    Change,
+    NewRevision,
+    PlanError,
+    Revision,
+    Snapshot,
+    format_routes,
+    serving_revision,
+)
 from deploy.rollout.observers import Observer
 from deploy.rollout.plan import (
     CANDIDATE_TAG,
@@ -28,15 +37,6 @@ from deploy.rollout.plan import (
     tag_only,
 )
 from deploy.targets import Endpoint, Target
-from registry_tools.ab.plan import (
-    Change,
-    NewRevision,
-    PlanError,
-    Revision,
-    Snapshot,
-    format_routes,
-    serving_revision,
-)
 
 
 class RolledBack(RuntimeError):

@@ -1,5 +1,6 @@
-"""`registry-tools ab`: A/B tests of a challenger model version against production.
+"""The registry side of A/B tests: the candidate's checks and experiment tags (`registry`), and
+per-variant figures from the prediction logs (`logs`, `analysis`, `report`).
 
-The same commands drive Cloud Run (traffic tags through the Admin API) and a local rehearsal
-(gunicorn servers behind nginx `split_clients`), from one pure planner (`ab.plan`).
+The `registry-tools ab` commands that drive the targets are `deploy.ab`; the traffic planner both
+use is `contracts.traffic`.
 """

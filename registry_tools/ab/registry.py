@@ -15,10 +15,10 @@ from datetime import UTC, datetime
 
 from mlflow import MlflowClient
 
+from contracts.traffic import PlanError
 from mlflow_project.registry import audit, naming
 from mlflow_project.registry.gate import GatePolicy
 from mlflow_project.registry.store import tag_version, version_by_alias
-from registry_tools.ab.plan import PlanError
 from registry_tools.promotion import Promotion, promote
 
 TAG_STARTED_AT = "ab.started_at"

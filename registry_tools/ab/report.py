@@ -6,8 +6,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from typing import Any
 
+from contracts.traffic import Snapshot, format_routes
 from registry_tools.ab.analysis import Interval, VariantFigures
-from registry_tools.ab.plan import Snapshot, format_routes
 
 COLUMNS = ("role", "version", "requests", "predictions", "share", "urgent rate [95% CI]",
            "labelled", "recall [95% CI]", "precision [95% CI]", "p50 ms", "p99 ms")

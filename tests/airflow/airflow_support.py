@@ -79,7 +79,7 @@ class Project:
 
     def generate(self, out: Path, rows: int = 1500, seed: int = 11) -> Path:
         """Synthetic tickets from the project's generator."""
-        self.run("ticket-urgency", "generate", "--rows", str(rows), "--seed", str(seed),
+        self.run("python", "-m", "demo", "generate", "--rows", str(rows), "--seed", str(seed),
                  "--out", str(out))
         return out
 

@@ -57,7 +57,7 @@ def test_monitoring_dag_structure(dagbag: Any) -> None:
 
 @pytest.mark.parametrize("dag_id", [TRAINING, MONITORING])
 def test_retries_back_off_and_failures_are_reported(dagbag: Any, dag_id: str) -> None:
-    from ticket_urgency_airflow.notify import notify_task_failure
+    from ticket_urgency_airflow.task_defaults import notify_task_failure
 
     for task in dagbag.dags[dag_id].tasks:
         # the alert task fails on purpose after posting: a retry would post the alert again
@@ -70,7 +70,8 @@ def test_retries_back_off_and_failures_are_reported(dagbag: Any, dag_id: str) ->
 
 
 def test_default_retry_delay_is_a_minute(monkeypatch: pytest.MonkeyPatch) -> None:
-    from ticket_urgency_airflow.settings import SettingsError, default_task_args
+    from ticket_urgency_airflow.settings import SettingsError
+    from ticket_urgency_airflow.task_defaults import default_task_args
 
     monkeypatch.delenv("TU_RETRY_DELAY_SECONDS")
     assert default_task_args()["retry_delay"] == timedelta(minutes=1)

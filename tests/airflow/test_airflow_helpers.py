@@ -25,7 +25,7 @@ pytest.importorskip("airflow.sdk", reason="Airflow's tests run in .venv-airflow:
 
 from airflow.sdk.exceptions import AirflowFailException
 from airflow_support import REPO, Webhook, load_airflow_local
-from ticket_urgency_airflow import mlflow_links, monitoring, notify, training
+from ticket_urgency_airflow import mlflow_links, monitoring, notify, task_defaults, training
 from ticket_urgency_airflow.commands import (
     CommandResult,
     DeterministicFailure,
@@ -416,13 +416,13 @@ def test_failure_callback_reports_once_and_never_raises(webhook: Webhook,
     context = {"ti": SimpleNamespace(task_id="validate", try_number=1),
                "dag_run": SimpleNamespace(dag_id="ticket_urgency_training", run_id="r1"),
                "exception": DeterministicFailure("data refused: empty")}
-    notify.notify_task_failure(context)
+    task_defaults.notify_task_failure(context)
     assert webhook.last("training.failed")["error"] == "data refused: empty"
-    notify.notify_task_failure({**context, "exception": monitoring.AlertRaised("drift")})
+    task_defaults.notify_task_failure({**context, "exception": monitoring.AlertRaised("drift")})
     assert len(webhook.messages) == 1  # the alert task already posted its own message
     monkeypatch.setattr("ticket_urgency_airflow.settings.airflow_lookup",
                         {"TU_ALERT_WEBHOOK": "http://127.0.0.1:9/down"}.get)
-    notify.notify_task_failure(context)  # logs the webhook error, does not raise
+    task_defaults.notify_task_failure(context)  # logs the webhook error, does not raise
 
 
 # --- airflow-up's pids ---------------------------------------------------------------------

@@ -74,31 +74,6 @@ def without_credentials(uri: str) -> str:
     return re.sub(r"//[^/@]*@", "//", uri)
 
 
-def notify_task_failure(context: Mapping[str, Any]) -> None:
-    """`on_failure_callback` of every task: say which task failed, why, and where its log is.
-
-    Runs once a task has failed for good (not on a failure that will be retried). A callback
-    must not raise, so a failing webhook is only logged.
-    """
-    exception = context.get("exception")
-    if getattr(exception, "already_notified", False):
-        return
-    try:
-        from ticket_urgency_airflow.settings import airflow_lookup, load_settings
-
-        settings = load_settings(airflow_lookup, check=False)
-        ti = context.get("ti") or context.get("task_instance")
-        task_id = getattr(ti, "task_id", "?")
-        dag_id = getattr(context.get("dag_run"), "dag_id", "?")
-        error = str(exception or "unknown error")
-        event = f"{'training' if 'training' in dag_id else 'monitoring'}.failed"
-        send(message(event, f"{dag_id}: task {task_id} failed: {error}", context,
-                     task_id=task_id, try_number=getattr(ti, "try_number", None), error=error),
-             settings.alert_webhook, settings.http_timeout_seconds)
-    except Exception:
-        log.exception("could not send the failure notification")
-
-
 def _mask(secret: str) -> None:
     """Keep the webhook URL (it holds a token) out of task logs."""
     try:

@@ -162,21 +162,6 @@ def parse_time_int(name: str, default: int, minimum: int = 0) -> int:
     return value
 
 
-def default_task_args() -> dict[str, object]:
-    """Retries with exponential backoff for transient failures (deterministic ones fail fast)."""
-    from ticket_urgency_airflow.notify import notify_task_failure
-
-    return {
-        "owner": "ml-platform",
-        "retries": parse_time_int("TU_TASK_RETRIES", 2),
-        "retry_delay": timedelta(seconds=parse_time_int("TU_RETRY_DELAY_SECONDS", 60, 1)),
-        "retry_exponential_backoff": 2.0,
-        "max_retry_delay": timedelta(minutes=30),
-        "execution_timeout": timedelta(minutes=15),
-        "on_failure_callback": notify_task_failure,
-    }
-
-
 def train_timeout() -> timedelta:
     """How long one training run may take before Airflow stops it."""
     return timedelta(minutes=parse_time_int("TU_TRAIN_TIMEOUT_MINUTES", 120, 1))

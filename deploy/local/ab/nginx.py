@@ -24,8 +24,8 @@ from pathlib import Path
 
 import psutil
 
+from contracts.traffic import Route
 from deploy.local.processes import Service, running_pid
-from registry_tools.ab.plan import Route
 
 TEMPLATE = Path(__file__).resolve().parent / "nginx.conf.template"
 SERVICE_NAME = "nginx"

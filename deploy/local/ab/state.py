@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from registry_tools.ab.plan import Route
+from contracts.traffic import Route
 
 STATE_FILE = "state.json"
 LOCK_FILE = "lock"

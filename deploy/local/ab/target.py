@@ -12,13 +12,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from contracts.ports import is_free
+from contracts.traffic import PRODUCTION_TAG, Change, PlanError, Revision, Route, Snapshot
 from deploy.cloudrun import naming
 from deploy.local.ab import nginx, servers
+from deploy.local.ab.settings import AbSettings
 from deploy.local.ab.state import LocalRevision, LocalState, load_state, locked, save_state
 from deploy.local.processes import Service, is_healthy, require_ports, running_pid, start, stop
 from deploy.targets import Endpoint
-from registry_tools.ab.plan import Change, PlanError, Revision, Route, Snapshot
-from registry_tools.ab.settings import AbSettings
 
 TAG_HEADER = "X-AB-Tag"  # read by nginx.conf.template's map
 
@@ -82,8 +82,8 @@ class LocalTarget:
                 if all(r.name != name for r in state.revisions):
                     state.revisions.append(LocalRevision(
                         name=name, version=production_version, port=servers.free_port(),
-                        variant=naming.PRODUCTION_TAG))
-                routes = (Route(name, 100, naming.PRODUCTION_TAG),)
+                        variant=PRODUCTION_TAG))
+                routes = (Route(name, 100, PRODUCTION_TAG),)
             return self._serve(state, routes)
 
     def down(self) -> list[tuple[str, bool]]:

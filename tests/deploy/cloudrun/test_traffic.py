@@ -17,9 +17,9 @@ import pytest
 from google.api_core.exceptions import Conflict
 from google.cloud import run_v2
 
+from contracts.traffic import Change, Route
 from deploy.cloudrun.settings import CloudRunSettings
 from deploy.cloudrun.traffic import CloudRunTarget
-from registry_tools.ab.plan import Change, Route
 from tests.deploy.cloudrun.fake_cloud_run import BY_REVISION, FakeCloudRun
 from tests.deploy.conftest import DeploymentRecords
 from tests.registry_tools.ab.support import Registry, ab

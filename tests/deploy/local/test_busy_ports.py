@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from deploy.local.ab.settings import AbSettings
 from deploy.local.ab.target import LocalTarget
 from deploy.local.processes import StackError
-from registry_tools.ab.settings import AbSettings
 from tests.support import free_port, held_port
 
 BIN = Path(sys.executable).parent

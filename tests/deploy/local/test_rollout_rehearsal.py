@@ -11,11 +11,11 @@ from pathlib import Path
 import mlflow
 import pytest
 
+from contracts.traffic import Route
 from deploy.local.ab import nginx
 from deploy.local.ab.servers import free_port
 from deploy.local.ab.state import load_state
 from mlflow_project.registry.naming import STATUS_PASSED, TAG_VALIDATION_STATUS
-from registry_tools.ab.plan import Route
 from tests.deploy.conftest import REPO, require_tool
 from tests.registry_tools.ab.support import MODEL, Registry, ab, copy_store
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from contracts.settings import SettingsError
+from contracts.traffic import NewRevision, Route
 from deploy.rollout.plan import (
     Thresholds,
     WindowFigures,
@@ -16,7 +17,6 @@ from deploy.rollout.plan import (
     update_traffic_command,
 )
 from deploy.rollout.settings import RolloutSettings
-from registry_tools.ab.plan import NewRevision, Route
 
 LIMITS = Thresholds(max_error_rate=0.02, max_p99_ms=500, min_requests=20)
 

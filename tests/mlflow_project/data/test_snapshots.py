@@ -52,7 +52,7 @@ def test_a_plain_file_at_the_link_is_kept_under_its_own_hash(tmp_path: Path) -> 
 def test_generate_snapshot_from_the_command_line(tmp_path: Path) -> None:
     store = make_store(tmp_path / "store")
     out = tmp_path / "data" / "tickets.csv"
-    command = [str(BIN / "ticket-urgency"), "generate", "--rows", "300", "--out", str(out),
+    command = [str(BIN / "python"), "-m", "demo", "generate", "--rows", "300", "--out", str(out),
                "--snapshot"]
     first = store.run(*command, "--seed", "1")
     assert first.returncode == 0, first.stderr

@@ -24,6 +24,7 @@ from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 from typer.testing import CliRunner
 
+from deploy.registry_tools_cli import app
 from mlflow_project.registry import audit, moves, naming
 from mlflow_project.registry.gate import GatePolicy
 from mlflow_project.registry.lock import (
@@ -35,7 +36,6 @@ from mlflow_project.registry.lock import (
     registry_lock,
 )
 from registry_tools.ab.registry import promote_through_gate, read_view
-from registry_tools.cli import app
 from registry_tools.promotion import promote, rollback
 from tests.mlflow_project.registry.lock_race import (
     BREAKER_WAIT,

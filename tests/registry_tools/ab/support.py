@@ -17,7 +17,7 @@ from pathlib import Path
 from mlflow import MlflowClient
 from typer.testing import CliRunner, Result
 
-from registry_tools.ab.cli import app
+from deploy.ab.cli import app
 
 MODEL = "ticket_urgency"
 TRAIN = """

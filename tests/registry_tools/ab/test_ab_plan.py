@@ -6,9 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from deploy.cloudrun.naming import revision_name, version_of
-from deploy.local.ab.nginx import Layout, render
-from registry_tools.ab.plan import (
+from contracts.traffic import (
     Change,
     NewRevision,
     PlanError,
@@ -21,6 +19,8 @@ from registry_tools.ab.plan import (
     plan_rollback,
     plan_start,
 )
+from deploy.cloudrun.naming import revision_name, version_of
+from deploy.local.ab.nginx import Layout, render
 from registry_tools.ab.registry import RegistryView, check_candidate, require_production
 
 SVC = "ticket-urgency-api"

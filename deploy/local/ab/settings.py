@@ -1,4 +1,5 @@
-"""Settings of the A/B commands, read once per command from environment variables (`AB_`).
+"""Settings of the A/B commands and the local rehearsal, read once per command from environment
+variables (`AB_`).
 
 - `AB_TARGET` (`local`): `local` (the rehearsal on this machine) or `cloudrun` (the service the
   `CLOUD_RUN_*` variables name)
@@ -13,7 +14,6 @@ everything runs on one machine. The Cloud Run service itself is set by `CLOUD_RU
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
 from typing import ClassVar
 
@@ -21,13 +21,7 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from contracts.settings import PlatformSettings
-
-
-class TargetKind(StrEnum):
-    """Where the A/B test runs."""
-
-    LOCAL = "local"
-    CLOUDRUN = "cloudrun"
+from deploy.targets import TargetKind
 
 
 class AbSettings(PlatformSettings):

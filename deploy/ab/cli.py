@@ -8,6 +8,9 @@ runs on its tag URL before it gets traffic, or an input such as the prediction l
 feedback file cannot be used; the message says why and what to do). A feedback file is judged by
 the same rules, with the same exit code, as `monitor` judges it.
 """
+# It lives in `deploy` because it drives deploy targets; `deploy.registry_tools_cli` adds it to
+# `registry-tools`. MLflow, pandas, SciPy and the model code are imported only when a command
+# runs, so `--help` answers at once.
 
 from __future__ import annotations
 
@@ -16,37 +19,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
-from google.api_core.exceptions import GoogleAPICallError
-from mlflow import MlflowClient
-from mlflow.exceptions import MlflowException
 
-from contracts.cli import fail
+from contracts.cli import fail, help_text
 from contracts.settings import SettingsError
-from deploy.cloudrun.deployments import RecordNotFound
-from deploy.cloudrun.images import ImageError
-from deploy.cloudrun.naming import CHALLENGER_TAG
-from deploy.cloudrun.settings import CloudRunSettings
-from deploy.local.ab.nginx import NginxError
-from deploy.local.ab.target import LocalTarget
-from deploy.local.processes import StackError
-from deploy.rollout.credentials import smoke_test
-from deploy.rollout.plan import tag_only
-from deploy.rollout.settings import RolloutSettings
-from deploy.rollout.smoke import SmokeFailed
-from deploy.targets import Endpoint, Target
-from mlflow_project.data.io import DataSourceError
-from mlflow_project.monitoring.errors import InputUnusable
-from mlflow_project.monitoring.feedback import load_feedback
-from mlflow_project.registry.lock import LockTimeout
-from mlflow_project.settings import ProjectSettings
-from mlflow_project.tracking_store import unreachable_server
-from registry_tools.ab import registry
-from registry_tools.ab.analysis import figures
-from registry_tools.ab.logs import read_log
-from registry_tools.ab.plan import (
+from contracts.traffic import (
+    CHALLENGER_TAG,
     Change,
     PlanError,
     Snapshot,
@@ -57,13 +37,26 @@ from registry_tools.ab.plan import (
     plan_rollback,
     plan_start,
 )
-from registry_tools.ab.report import figures_table, status_document, traffic_lines
-from registry_tools.ab.settings import AbSettings, TargetKind
-from registry_tools.promotion import PromotionRefused
-from registry_tools.promotion import rollback as rollback_alias
+from deploy.cloudrun.deployments import RecordNotFound
+from deploy.cloudrun.images import ImageError
+from deploy.cloudrun.settings import CloudRunSettings
+from deploy.local.ab.nginx import NginxError
+from deploy.local.ab.settings import AbSettings
+from deploy.local.ab.target import LocalTarget
+from deploy.local.processes import StackError
+from deploy.rollout.plan import tag_only
+from deploy.rollout.settings import RolloutSettings
+from deploy.rollout.smoke import SmokeFailed
+from deploy.targets import Endpoint, Target, TargetKind
+from mlflow_project.monitoring.errors import InputUnusable
+from mlflow_project.tracking_store import unreachable_server
 
-HELP = "\n\n".join(" ".join(paragraph.split()) for paragraph in (__doc__ or "").split("\n\n"))
-app = typer.Typer(help=HELP, no_args_is_help=True, add_completion=False)
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
+
+    from mlflow_project.settings import ProjectSettings
+
+app = typer.Typer(help=help_text(__doc__), no_args_is_help=True, add_completion=False)
 
 EXIT_ERROR, EXIT_USAGE, EXIT_REFUSED = 1, 2, 3
 
@@ -92,6 +85,11 @@ class Context:
 @app.command()
 def up() -> None:
     """Local rehearsal only: serve @production behind nginx (a no-op for parts already up)."""
+    from mlflow import MlflowClient
+
+    from mlflow_project.settings import ProjectSettings
+    from registry_tools.ab import registry
+
     with _handled():
         settings, cloud = AbSettings.load(), CloudRunSettings.load()
         project = ProjectSettings.load()
@@ -107,6 +105,8 @@ def up() -> None:
 @app.command()
 def down() -> None:
     """Local rehearsal only: stop nginx and every server it started; state and logs stay."""
+    from mlflow_project.settings import ProjectSettings
+
     with _handled():
         target = _local(AbSettings.load(), CloudRunSettings.load(), ProjectSettings.load())
         for name, stopped in target.down():
@@ -124,6 +124,9 @@ def start(
 ) -> None:
     """Deploy VERSION as the challenger (if it has no revision yet) with no traffic, smoke-test
     its tag URL, and only then give it PERCENT %."""
+    from deploy.rollout.credentials import smoke_test
+    from registry_tools.ab import registry
+
     with _handled():
         ctx = _context(target, image)
         view = registry.read_view(ctx.client, ctx.project.model_name)
@@ -162,6 +165,8 @@ def promote(
     dry_run: DryRunOption = False,
 ) -> None:
     """Make the challenger production: @production through the gate, then 100 % of traffic."""
+    from registry_tools.ab import registry
+
     with _handled():
         ctx, snapshot, (change, version) = _planned(target, plan_promote)
         view = registry.read_view(ctx.client, ctx.project.model_name)
@@ -191,6 +196,8 @@ def abort(
     dry_run: DryRunOption = False,
 ) -> None:
     """End the A/B test: 100 % of traffic back to the production revision."""
+    from registry_tools.ab import registry
+
     with _handled():
         ctx, snapshot, (change, version) = _planned(target, plan_abort)
         _show(ctx, snapshot, change, "registry: @production unchanged; the challenger's "
@@ -215,6 +222,13 @@ def rollback(
 
     Traffic moves first: in an incident the users' fix must not wait for the registry.
     """
+    from mlflow.exceptions import MlflowException
+
+    from mlflow_project.registry.lock import LockTimeout
+    from registry_tools.ab import registry
+    from registry_tools.promotion import PromotionRefused
+    from registry_tools.promotion import rollback as rollback_alias
+
     with _handled():
         ctx = _context(target, image)
         view = registry.read_view(ctx.client, ctx.project.model_name)
@@ -250,6 +264,12 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
     """Traffic, tags and revisions, and per-variant figures from the prediction logs."""
+    from mlflow_project.monitoring.feedback import load_feedback
+    from registry_tools.ab import registry
+    from registry_tools.ab.analysis import figures
+    from registry_tools.ab.logs import read_log
+    from registry_tools.ab.report import status_document
+
     with _handled():
         ctx = _context(target)
         view = registry.read_view(ctx.client, ctx.project.model_name)
@@ -297,6 +317,8 @@ def _planned(target: TargetKind | None, plan: Callable[[Snapshot], PlanT]
 def _print_status(ctx: Context, snapshot: Snapshot, urls: dict[str, str],
                   facts: dict[str, Any], analysis: dict[str, Any] | None,
                   rows: list[Any]) -> None:
+    from registry_tools.ab.report import figures_table, traffic_lines
+
     typer.echo(ctx.target.description)
     experiment = (f"A/B test: v{facts['challenger']} at {facts['split_percent']}%"
                   if facts["challenger"] else "no A/B test running")
@@ -322,6 +344,10 @@ def _print_status(ctx: Context, snapshot: Snapshot, urls: dict[str, str],
 
 def _context(kind: TargetKind | None, image: str | None = None) -> Context:
     """Settings validated once, the registry client, and the chosen target."""
+    from mlflow import MlflowClient
+
+    from mlflow_project.settings import ProjectSettings
+
     settings, cloud, project = AbSettings.load(), CloudRunSettings.load(), ProjectSettings.load()
     chosen = kind or settings.target
     if chosen is TargetKind.LOCAL:
@@ -374,6 +400,13 @@ def _json(document: dict[str, Any]) -> str:
 @contextmanager
 def _handled() -> Iterator[None]:
     """Turn the errors a person can act on into one line and an exit code."""
+    from google.api_core.exceptions import GoogleAPICallError
+    from mlflow.exceptions import MlflowException
+
+    from mlflow_project.data.io import DataSourceError
+    from mlflow_project.registry.lock import LockTimeout
+    from registry_tools.promotion import PromotionRefused
+
     try:
         yield
     except SettingsError as exc:

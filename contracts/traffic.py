@@ -1,8 +1,10 @@
-"""A/B traffic plans: the service's current traffic + an action -> the new traffic, or why not.
+"""Traffic plans: the service's current traffic + an action -> the new traffic, or why not.
 
-Pure functions over plain data, shared by both targets (Cloud Run and the local rehearsal), so
-`--dry-run` prints exactly what would be applied and the edge cases are unit-tested once.
-Every route names a revision; a revision serves one model version (`cloudrun.naming`).
+Pure functions over plain data, shared by the A/B and rollout commands and both targets (Cloud
+Run and the local rehearsal), so `--dry-run` prints exactly what would be applied and the edge
+cases are unit-tested once. It sits below `registry_tools` (whose A/B report prints routes) and
+`deploy` (whose targets apply them), so neither needs the other for it. Every route names a
+revision; a revision serves one model version (`deploy.cloudrun.naming`).
 
 Rules:
 - a split is *active* when two revisions receive traffic; `start` needs none, `promote` and
@@ -17,7 +19,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from deploy.cloudrun.naming import CHALLENGER_TAG, PRODUCTION_TAG
+# Traffic tags are roles: each gives its revision a stable URL on Cloud Run.
+PRODUCTION_TAG = "production"
+CHALLENGER_TAG = "challenger"
 
 MIN_PERCENT = 1
 MAX_PERCENT = 99

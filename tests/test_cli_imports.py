@@ -1,0 +1,56 @@
+"""The people's commands answer `--help` without importing the heavy libraries: MLflow, pandas,
+scikit-learn and SciPy load only when a command that needs them runs (issue 22).
+
+Each check runs in a fresh interpreter and reads `sys.modules`; it measures no time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support import REPO
+
+HEAVY = ("mlflow", "sklearn", "pandas", "scipy")
+
+LOADED = """
+import json, sys
+from typer.testing import CliRunner
+import {module}
+result = CliRunner().invoke({module}.{app}, {args!r})
+assert result.exit_code == 0, result.output
+print(json.dumps(sorted({{name.split(".")[0] for name in sys.modules}})))
+"""
+
+
+def loaded_after(module: str, app: str, args: list[str], store: Path) -> set[str]:
+    """Top-level packages in `sys.modules` after `module.app` ran `args` in a new process (on a
+    throw-away tracking store, in case a command reaches it)."""
+    env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{store / 'mlflow.db'}"}
+    done = subprocess.run([sys.executable, "-c", LOADED.format(module=module, app=app, args=args)],
+                          cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
+                          check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return set(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+@pytest.mark.parametrize(("module", "app", "args"), [
+    ("registry_tools.cli", "build_app()", ["--help"]),
+    ("deploy.registry_tools_cli", "app", ["--help"]),  # the `registry-tools` console script
+    ("deploy.registry_tools_cli", "app", ["ab", "--help"]),
+    ("deploy.registry_tools_cli", "app", ["ab", "start", "--help"]),
+    ("deploy.local.stack.cli", "app", ["--help"]),  # `local-stack`
+])
+def test_help_imports_no_heavy_library(module: str, app: str, args: list[str],
+                                       tmp_path: Path) -> None:
+    assert loaded_after(module, app, args, tmp_path) & set(HEAVY) == set()
+
+
+def test_a_command_that_reads_the_registry_does_load_mlflow(tmp_path: Path) -> None:
+    # the check above can fail: `status` on an empty store imports MLflow to read it
+    assert "mlflow" in loaded_after("deploy.registry_tools_cli", "app", ["status"], tmp_path)
