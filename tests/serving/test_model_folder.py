@@ -11,23 +11,23 @@ import mlflow.pyfunc
 import pandas as pd
 import pytest
 
+from demo.tickets import GeneratorConfig, generate_tickets
 from serving.model_folder import load_without_mlflow
 from serving.model_loader import ModelLoadError, load
+from serving.schemas import FEATURES
 from tests.serving.conftest import REPO, TICKET, ModelStore
 
 pytestmark = pytest.mark.integration
 
-TICKETS = [
+ODD_TICKETS = [
     TICKET,
-    {"title": "Request for a new monitor", "description": "Next month is fine.",
-     "source": "web", "customer_tier": "standard"},
-    {"title": "", "description": "VPN drops every hour, whole office affected",
-     "source": "unknown", "customer_tier": "unknown"},
-    {"title": "URGENT!!! Server room flooding", "description": "water everywhere – ÄÖÜ ßç 日本",
+    {"title": "", "description": "VPN drops every hour", "source": "unknown",
+     "customer_tier": "unknown"},
+    {"title": "URGENT!!! flooding", "description": "\u00c4\u00d6\u00dc \u65e5\u672c",
      "source": "chat", "customer_tier": "premium"},
-    {"title": "password reset", "description": "", "source": "email",
-     "customer_tier": "standard"},
 ]
+TICKETS = ODD_TICKETS + generate_tickets(GeneratorConfig(rows=60, seed=5))[list(FEATURES)].to_dict(
+    orient="records")
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
