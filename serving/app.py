@@ -19,6 +19,7 @@ from serving.model_loader import LoadedModel, ModelHolder
 from serving.openapi import build_document, render_docs
 from serving.prediction_log import PredictionLog, open_sink
 from serving.schemas import Limits, request_models
+from serving.scoring_protocol import invocations_model
 from serving.service import Service
 from serving.settings import ServingSettings
 
@@ -32,18 +33,18 @@ def create_app(settings: ServingSettings | None = None) -> Flask:
                                    max_description_chars=settings.max_description_chars,
                                    max_batch_size=settings.max_batch_size))
     keys = KeyChecker(settings.api_key_bytes)
-    document = build_document(models, keys.enabled)
+    invocations = invocations_model(models)
+    document = build_document(models, invocations, keys.enabled)
     app = Flask("serving")
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
-    with app.app_context():
-        docs_html = render_docs(document)
+    docs_html = render_docs(document)
     sink, owns_sink = open_sink(settings.prediction_log, settings.prediction_log_is_directory)
     service = Service(
         settings=settings,
         holder=ModelHolder(settings.model_uri, settings.model_retry_seconds,
                            on_loaded=lambda loaded: _on_loaded(metrics, settings, loaded),
                            on_failure=metrics.load_failures.inc),
-        models=models, metrics=metrics,
+        models=models, invocations=invocations, metrics=metrics,
         prediction_log=PredictionLog(sink, owns_sink=owns_sink, on_drop=metrics.log_dropped.inc),
         keys=keys, openapi=document, docs_html=docs_html)
     app.extensions[routes.EXTENSION] = service

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -26,10 +27,12 @@ from pathlib import Path
 from typing import Literal, Protocol, cast
 
 import numpy as np
+import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.model_uri import parse_model_uri, version_uri
 from contracts.redaction import redact
+from serving.model_folder import load_without_mlflow
 from serving.requirements_check import unmet_requirements
 
 log = logging.getLogger(__name__)
@@ -135,24 +138,56 @@ def read_registry_record(model_uri: str) -> RegistryRecord | None:
 
 
 def load(model_uri: str) -> LoadedModel:
-    """Resolve, load and warm up the model; raise `ModelLoadError` saying why it cannot."""
-    import mlflow.artifacts
-    import mlflow.pyfunc
-    from mlflow.exceptions import MlflowException
+    """Resolve, load and warm up the model; raise `ModelLoadError` saying why it cannot.
 
+    A local folder of this project's model loads without importing MLflow
+    (`serving.model_folder`); MLflow resolves `models:/` URIs, downloads what is not local and
+    loads any other model.
+    """
     started = time.perf_counter()
     try:
         identity = resolve(model_uri)
-        folder = Path(mlflow.artifacts.download_artifacts(artifact_uri=identity.resolved_uri))
+        folder = local_folder(identity.resolved_uri)
         _warn_unmet_requirements(folder)
-        model = mlflow.pyfunc.load_model(str(folder), suppress_warnings=True).unwrap_python_model()
-    except MlflowException as exc:
-        raise ModelLoadError(f"{exc.error_code}: {exc.message}") from exc
-    except (OSError, ValueError) as exc:  # unreadable folder, bad registry.json
+        model = load_without_mlflow(folder)
+        if model is None:
+            model = _load_with_mlflow(folder)
+    except (OSError, ValueError, KeyError, yaml.YAMLError) as exc:  # unreadable folder or files
         raise ModelLoadError(f"{type(exc).__name__}: {exc}") from exc
+    except Exception as exc:
+        message = _mlflow_error_message(exc)
+        if message is None:
+            raise
+        raise ModelLoadError(message) from exc
     usable = _as_urgency_model(model)
     return LoadedModel(identity, usable, float(usable.threshold), datetime.now(UTC),
                        time.perf_counter() - started)
+
+
+def local_folder(model_uri: str) -> Path:
+    """The local folder holding the model: the URI itself when it is one, else MLflow's
+    download of it."""
+    folder = Path(model_uri.removeprefix("file://"))
+    if folder.is_dir():
+        return folder
+    import mlflow.artifacts
+
+    return Path(mlflow.artifacts.download_artifacts(artifact_uri=model_uri))
+
+
+def _load_with_mlflow(folder: Path) -> object:
+    import mlflow.pyfunc
+
+    return mlflow.pyfunc.load_model(str(folder), suppress_warnings=True).unwrap_python_model()
+
+
+def _mlflow_error_message(exc: Exception) -> str | None:
+    """`CODE: message` of an MLflow error, else None (checked without importing MLflow: while
+    it is not imported, no error can be MLflow's)."""
+    exceptions = sys.modules.get("mlflow.exceptions")
+    if exceptions is None or not isinstance(exc, exceptions.MlflowException):
+        return None
+    return f"{getattr(exc, 'error_code', '')}: {getattr(exc, 'message', exc)}"
 
 
 def _warn_unmet_requirements(folder: Path) -> None:

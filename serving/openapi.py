@@ -1,4 +1,4 @@
-"""The OpenAPI 3.1 document (`/openapi.json`) and a self-contained docs page (`/docs`).
+"""The OpenAPI 3.1 document (`/openapi.json`) and its interactive page (`/docs`, Swagger UI).
 
 Schemas come from the pydantic models in `serving.schemas` (the ones that validate requests and
 serialise responses), with the limits and the security scheme of this server's settings.
@@ -6,10 +6,11 @@ serialise responses), with the limits and the security scheme of this server's s
 
 from __future__ import annotations
 
-import json
+import html
+import importlib.util
+from pathlib import Path
 from typing import Any
 
-from flask import render_template_string
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
@@ -22,6 +23,7 @@ from serving.schemas import (
     ReadyResponse,
     RequestModels,
 )
+from serving.scoring_protocol import InvocationsBase, InvocationsResponse
 
 REF = "#/components/schemas/{model}"
 REQUEST_ID = "X-Request-ID"
@@ -29,9 +31,10 @@ JSON = "application/json"
 API_VERSION = "1.0.0"
 
 
-def build_document(models: RequestModels, auth_enabled: bool) -> dict[str, Any]:
+def build_document(models: RequestModels, invocations: type[InvocationsBase],
+                   auth_enabled: bool) -> dict[str, Any]:
     """The whole OpenAPI document for these request models and this auth setting."""
-    schemas = _component_schemas(models)
+    schemas = _component_schemas(models, invocations)
     return {
         "openapi": "3.1.0",
         "info": {
@@ -47,9 +50,17 @@ def build_document(models: RequestModels, auth_enabled: bool) -> dict[str, Any]:
             "/predict/batch": {"post": _predict_operation(
                 f"Score up to {models.limits.max_batch_size} tickets", models.batch.__name__,
                 "BatchPredictionResponse", auth_enabled)},
+            "/invocations": {"post": _predict_operation(
+                "MLflow's scoring protocol: exactly one of dataframe_split, dataframe_records, "
+                f"instances (up to {models.limits.max_batch_size} rows, each a ticket); answers "
+                "MLflow's {\"predictions\": [...]}", invocations.__name__,
+                "InvocationsResponse", auth_enabled, explain=False)},
             "/health": {"get": _get("Liveness: the process answers",
                                     {"200": _json("alive", "HealthResponse")})},
             "/ready": {"get": _get("Readiness: 200 once the model is loaded", {
+                "200": _json("model loaded", "ReadyResponse"),
+                "503": _json("no model (yet): see reason", "ReadyResponse")})},
+            "/ping": {"get": _get("The same as /ready (MLflow's scoring server's name)", {
                 "200": _json("model loaded", "ReadyResponse"),
                 "503": _json("no model (yet): see reason", "ReadyResponse")})},
             "/metadata": {"get": _get("The model served: name, version, alias, threshold", {
@@ -62,7 +73,7 @@ def build_document(models: RequestModels, auth_enabled: bool) -> dict[str, Any]:
             "/openapi.json": {"get": _get("This document", {"200": {
                 "description": "OpenAPI 3.1", "headers": _request_id_header(),
                 "content": {JSON: {"schema": {"type": "object"}}}}})},
-            "/docs": {"get": _get("Human-readable API docs", {"200": {
+            "/docs": {"get": _get("Interactive API docs (Swagger UI)", {"200": {
                 "description": "HTML page", "headers": _request_id_header(),
                 "content": {"text/html": {"schema": {"type": "string"}}}}})},
         },
@@ -75,9 +86,11 @@ def build_document(models: RequestModels, auth_enabled: bool) -> dict[str, Any]:
     }
 
 
-def _component_schemas(models: RequestModels) -> dict[str, Any]:
+def _component_schemas(models: RequestModels,
+                       invocations: type[InvocationsBase]) -> dict[str, Any]:
     entries: list[tuple[type[BaseModel], JsonSchemaMode]] = [
         (models.ticket, "validation"), (models.batch, "validation"),
+        (invocations, "validation"), (InvocationsResponse, "serialization"),
         (PredictionResponse, "serialization"), (BatchPredictionResponse, "serialization"),
         (ErrorResponse, "serialization"), (HealthResponse, "serialization"),
         (ReadyResponse, "serialization"), (MetadataResponse, "serialization")]
@@ -86,8 +99,8 @@ def _component_schemas(models: RequestModels) -> dict[str, Any]:
     return definitions
 
 
-def _predict_operation(summary: str, body: str, response: str,
-                       auth_enabled: bool) -> dict[str, Any]:
+def _predict_operation(summary: str, body: str, response: str, auth_enabled: bool, *,
+                       explain: bool = True) -> dict[str, Any]:
     errors = {
         "400": "malformed JSON",
         "413": "body larger than MAX_BODY_BYTES, or more tickets than MAX_BATCH_SIZE",
@@ -100,9 +113,9 @@ def _predict_operation(summary: str, body: str, response: str,
     operation: dict[str, Any] = {
         "summary": summary,
         "parameters": [
-            {"name": "explain", "in": "query", "required": False,
-             "description": "true: also return the terms that raised the score most",
-             "schema": {"type": "boolean", "default": False}},
+            *([{"name": "explain", "in": "query", "required": False,
+                "description": "true: also return the terms that raised the score most",
+                "schema": {"type": "boolean", "default": False}}] if explain else []),
             {"name": REQUEST_ID, "in": "header", "required": False,
              "description": "echoed back; a value outside [A-Za-z0-9._:-]{1,128} is replaced "
                             "by a generated id",
@@ -132,53 +145,33 @@ def _request_id_header() -> dict[str, Any]:
                          "schema": {"type": "string"}}}
 
 
-DOCS_TEMPLATE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{{ doc.info.title }}</title>
-<style>
-body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}
-h2{border-bottom:1px solid #ddd;padding-bottom:.3rem}
-.op{border:1px solid #ddd;border-radius:6px;margin:1rem 0;padding:.5rem 1rem}
-.method{font-weight:bold;text-transform:uppercase;color:#fff;background:#2a6;padding:.1rem .5rem;
-border-radius:4px}.post{background:#26a}
-pre{background:#f6f6f6;padding:.6rem;overflow:auto;max-height:24rem}
-table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:.2rem .5rem;text-align:left}
-</style></head><body>
-<h1>{{ doc.info.title }} <small>v{{ doc.info.version }}</small></h1>
-<p>{{ doc.info.description }}</p>
-<p>Machine-readable: <a href="openapi.json">openapi.json</a>.</p>
-{% for path, methods in doc.paths.items() %}{% for method, op in methods.items() %}
-<div class="op"><h2><span class="method {{ method }}">{{ method }}</span> <code>{{ path }}</code>
-</h2><p>{{ op.summary }}</p>
-{% if op.security %}<p>Requires <code>Authorization: Bearer &lt;key&gt;</code> or
-<code>X-API-Key: &lt;key&gt;</code>.</p>{% endif %}
-{% if op.parameters %}<table><tr><th>parameter</th><th>in</th><th>meaning</th></tr>
-{% for p in op.parameters %}<tr><td><code>{{ p.name }}</code></td><td>{{ p.in }}</td>
-<td>{{ p.description }}</td></tr>{% endfor %}</table>{% endif %}
-{% if op.requestBody %}<h3>Request body</h3>
-<pre>{{ schema(op.requestBody.content['application/json'].schema) }}</pre>{% endif %}
-<h3>Responses</h3><table><tr><th>status</th><th>meaning</th></tr>
-{% for code, r in op.responses.items() %}<tr><td>{{ code }}</td><td>{{ r.description }}</td>
-</tr>{% endfor %}</table></div>
-{% endfor %}{% endfor %}
-<h2>Schemas</h2>
-{% for name, s in doc.components.schemas.items() %}<h3 id="{{ name }}">{{ name }}</h3>
-<pre>{{ pretty(s) }}</pre>{% endfor %}
-</body></html>"""
+DOCS_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<link rel="stylesheet" href="docs/assets/swagger-ui.css"></head>
+<body><div id="swagger-ui"></div>
+<script src="docs/assets/swagger-ui-bundle.js"></script>
+<script>
+window.ui = SwaggerUIBundle({{url: "openapi.json", dom_id: "#swagger-ui", deepLinking: true,
+  tryItOutEnabled: true, displayRequestDuration: true}});
+</script></body></html>"""
+DOCS_ASSETS = frozenset({"swagger-ui.css", "swagger-ui-bundle.js"})
 
 
 def render_docs(document: dict[str, Any]) -> str:
-    """The docs page: every operation, its parameters, body schema, responses, and all schemas.
+    """The docs page: Swagger UI on this server's /openapi.json, with "Try it out" and the
+    Authorize button for the API key. Its script and stylesheet are served by this app
+    (`docs_asset`), from the pinned `swagger-ui-py` package: no CDN."""
+    return DOCS_PAGE.format(title=html.escape(document["info"]["title"]))
 
-    Self-contained (no scripts or CDN assets), rendered from the same document as /openapi.json.
+
+def docs_asset(name: str) -> Path | None:
+    """The Swagger UI file `name` (one of `DOCS_ASSETS`), or None for any other name.
+
+    Found without importing `swagger_ui` (its package imports web-framework glue we do not use).
     """
-    schemas = document["components"]["schemas"]
-
-    def schema(reference: dict[str, Any]) -> str:
-        return pretty(schemas[reference["$ref"].rsplit("/", 1)[-1]])
-
-    return render_template_string(DOCS_TEMPLATE, doc=document, schema=schema, pretty=pretty)
-
-
-def pretty(value: object) -> str:
-    """Indented JSON for the docs page."""
-    return json.dumps(value, indent=2, ensure_ascii=False)
+    if name not in DOCS_ASSETS:
+        return None
+    spec = importlib.util.find_spec("swagger_ui")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations)), "static", name)

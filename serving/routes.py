@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import cast
 
-from flask import Blueprint, Response, current_app, g, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, request, send_file
 from pydantic import BaseModel
 from pydantic_core import to_json
 
 from serving.errors import ApiError
 from serving.model_loader import LoadedModel, describe
+from serving.openapi import docs_asset
 from serving.predictions import score
 from serving.schemas import (
     ErrorDetail,
@@ -17,9 +18,11 @@ from serving.schemas import (
     MetadataResponse,
     ReadyResponse,
 )
+from serving.scoring_protocol import model_outputs
 from serving.service import Service, explain_flag
 
 EXTENSION = "serving"
+ASSET_MAX_AGE_SECONDS = 86_400  # the assets change only with the pinned package
 blueprint = Blueprint("serving", __name__)
 
 
@@ -53,6 +56,7 @@ def health() -> Response:
 
 
 @blueprint.get("/ready")
+@blueprint.get("/ping")  # MLflow's scoring server's name for it
 def ready() -> Response:
     """Readiness: 200 with the version once a model is loaded, else 503 with the reason."""
     holder = service().holder
@@ -103,6 +107,19 @@ def predict_batch() -> Response:
     return json_dict_response({**model_fields(svc, loaded), "predictions": predictions})
 
 
+@blueprint.post("/invocations")
+def invocations() -> Response:
+    """MLflow's scoring protocol (`serving.scoring_protocol`): the checks, log and metrics of
+    /predict/batch, MLflow's request and response shapes."""
+    svc = service()
+    loaded = svc.admit(request)
+    tickets = svc.parse(request, svc.invocations).tickets()
+    predictions = score(loaded, tickets, explain=False)
+    svc.record(loaded, tickets, predictions, "/invocations")
+    return json_dict_response({**model_fields(svc, loaded),
+                               "predictions": model_outputs(predictions)})
+
+
 @blueprint.get("/metrics")
 def metrics() -> Response:
     """Prometheus text exposition (summed over workers when there are several)."""
@@ -118,5 +135,14 @@ def openapi() -> Response:
 
 @blueprint.get("/docs")
 def docs() -> Response:
-    """The API docs as one self-contained HTML page."""
+    """The interactive API docs (Swagger UI on /openapi.json)."""
     return Response(service().docs_html, 200, mimetype="text/html")
+
+
+@blueprint.get("/docs/assets/<name>")
+def docs_assets(name: str) -> Response:
+    """Swagger UI's script and stylesheet, from the pinned package (no CDN)."""
+    path = docs_asset(name)
+    if path is None:
+        raise ApiError(404, "not found", [ErrorDetail(field="path", rule="no such docs asset")])
+    return send_file(path, max_age=ASSET_MAX_AGE_SECONDS)

@@ -293,7 +293,7 @@ def rejection(exc: ValidationError, body_fields: tuple[str, ...]) -> Rejection:
         message = next(e["msg"] for e in errors if e["type"] == "json_invalid")
         return Rejection(400, "malformed JSON", [ErrorDetail(field="body", rule=message)])
     details = [ErrorDetail(field=field_path(e), rule=_rule(e, body_fields)) for e in errors]
-    if any(e["type"] == "too_long" and e["loc"] == ("tickets",) for e in errors):
+    if any(e["type"] == "too_long" for e in errors):  # only a list of tickets has a maximum
         return Rejection(413, "too many tickets", details)
     return Rejection(422, "validation failed", details)
 

@@ -26,6 +26,7 @@ from serving.model_loader import LoadedModel, ModelHolder
 from serving.prediction_log import PredictionLog
 from serving.predictions import PredictionBody, log_records
 from serving.schemas import ErrorDetail, RequestModels, TicketBase, rejection
+from serving.scoring_protocol import InvocationsBase
 from serving.settings import ServingSettings
 
 JSON_MIMETYPE = "application/json"
@@ -35,11 +36,13 @@ Body = TypeVar("Body", bound=BaseModel)
 
 @dataclass
 class Service:
-    """Settings, the model holder, request models, metrics, the prediction log and the docs."""
+    """Settings, the model holder, request models (`/invocations` too), metrics, the prediction
+    log and the docs."""
 
     settings: ServingSettings
     holder: ModelHolder
     models: RequestModels
+    invocations: type[InvocationsBase]
     metrics: Metrics
     prediction_log: PredictionLog
     keys: KeyChecker

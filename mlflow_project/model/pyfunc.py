@@ -8,19 +8,17 @@ pyfunc's per-call schema enforcement; both paths give the same numbers.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import joblib
 import numpy as np
 import pandas as pd
 from mlflow.pyfunc import PythonModel, PythonModelContext
 
+from mlflow_project.model.loading import CONFIG_ARTIFACT, PIPELINE_ARTIFACT, load_scorer
 from mlflow_project.model.scoring import Term, TicketScorer
 
-PIPELINE_ARTIFACT = "pipeline"
-CONFIG_ARTIFACT = "model_config"
+__all__ = ["CONFIG_ARTIFACT", "PIPELINE_ARTIFACT", "TicketUrgencyModel"]
 OUTPUT_COLUMNS = ("urgency_probability", "urgent")
 
 
@@ -32,10 +30,7 @@ class TicketUrgencyModel(PythonModel):
 
     def load_context(self, context: PythonModelContext) -> None:
         """Load the fitted pipeline and the threshold from the model's artifacts."""
-        pipeline = joblib.load(context.artifacts[PIPELINE_ARTIFACT])
-        with open(context.artifacts[CONFIG_ARTIFACT], encoding="utf-8") as handle:
-            config = json.load(handle)
-        self._scorer = TicketScorer(pipeline, threshold=config["threshold"])
+        self._scorer = load_scorer(context.artifacts)
 
     @property
     def scorer(self) -> TicketScorer:
@@ -58,8 +53,7 @@ class TicketUrgencyModel(PythonModel):
     def predict_records(self, tickets: Sequence[Mapping[str, object]]
                         ) -> tuple[np.ndarray, np.ndarray]:
         """Fast path for validated tickets: (probabilities, labels) without building a frame."""
-        probabilities = self.scorer.probabilities(tickets)
-        return probabilities, self.scorer.labels(probabilities)
+        return self.scorer.predict_records(tickets)
 
     def explain(self, ticket: Mapping[str, object], top: int = 5) -> list[Term]:
         """The terms of one ticket that pushed its urgency score up the most."""

@@ -145,6 +145,12 @@ class TicketScorer:
         """Urgency probability for each row of a contract-shaped frame (the batch path)."""
         return np.asarray(self.pipeline.predict_proba(model_frame(tickets))[:, 1])
 
+    def predict_records(self, tickets: Sequence[Mapping[str, object]]
+                        ) -> tuple[np.ndarray, np.ndarray]:
+        """(probabilities, labels) of tickets given as mappings of contract fields."""
+        probabilities = self.probabilities(tickets)
+        return probabilities, self.labels(probabilities)
+
     def labels(self, probabilities: np.ndarray) -> np.ndarray:
         """1 where the probability reaches the decision threshold, else 0."""
         return urgent_at(probabilities, self.threshold)
