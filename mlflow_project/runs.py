@@ -38,11 +38,18 @@ def check_launched_run(experiment_name: str) -> None:
     if run_id is None:
         return
     client = MlflowClient()
-    actual = client.get_experiment(client.get_run(run_id).info.experiment_id).name
-    if actual != experiment_name:
+    experiment = client.get_experiment(client.get_run(run_id).info.experiment_id)
+    if experiment.name != experiment_name:
         raise WrongExperiment(
-            f"this run belongs to experiment '{actual}' but the experiment name given is "
+            f"this run belongs to experiment '{experiment.name}' but the experiment name given is "
             f"'{experiment_name}'; pass --experiment-name {experiment_name} to mlflow run")
+    if _in_mlflow_default_folder(experiment.artifact_location):
+        raise WrongExperiment(
+            f"experiment '{experiment.name}' keeps its artifacts in "
+            f"{experiment.artifact_location}, MLflow's default `mlruns` folder of the directory "
+            "`mlflow run` started in (it created the experiment); create experiments with "
+            "`ticket-urgency ensure-experiment --name NAME` before `mlflow run` (artifacts beside "
+            "the store), under a new name or after deleting this one")
 
 
 @contextmanager
@@ -73,6 +80,12 @@ def local_artifact_root(tracking_uri: str, configured: str | None) -> str | None
         return None
     database = Path(tracking_uri.removeprefix("sqlite:///"))
     return (database.resolve().parent / "artifacts").as_uri()
+
+
+def _in_mlflow_default_folder(artifact_location: str) -> bool:
+    """Whether a local artifact location lies in a `mlruns` folder (MLflow's default root)."""
+    parts = urlparse(artifact_location)
+    return parts.scheme in ("", "file") and "mlruns" in Path(parts.path).parts
 
 
 def ensure_experiment(name: str, artifact_root: str | None) -> str:
