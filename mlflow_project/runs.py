@@ -88,16 +88,19 @@ def _in_mlflow_default_folder(artifact_location: str) -> bool:
     return parts.scheme in ("", "file") and "mlruns" in Path(parts.path).parts
 
 
-def ensure_experiment(name: str, artifact_root: str | None) -> str:
-    """The id of experiment `name`, creating it (with `artifact_root` when given) if missing."""
-    client = MlflowClient()
+def ensure_experiment(name: str, artifact_root: str | None, *,
+                      client: MlflowClient | None = None,
+                      tags: dict[str, str] | None = None) -> str:
+    """The id of experiment `name`, creating it (with `artifact_root` when given, and `tags`) if
+    missing, through `client` (default: the current tracking store)."""
+    client = client or MlflowClient()
     existing = client.get_experiment_by_name(name)
     if existing is not None:
         return str(existing.experiment_id)
-    root = local_artifact_root(mlflow.get_tracking_uri(), artifact_root)
+    root = local_artifact_root(client.tracking_uri, artifact_root)
     location = f"{root.rstrip('/')}/{name}" if root else None
     try:
-        return str(client.create_experiment(name, artifact_location=location))
+        return str(client.create_experiment(name, artifact_location=location, tags=tags))
     except MlflowException as exc:  # created by a concurrent run in the meantime
         if exc.error_code != "RESOURCE_ALREADY_EXISTS":
             raise

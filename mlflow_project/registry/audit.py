@@ -1,23 +1,28 @@
-"""The audit trail of alias moves: one registered-model tag per move, numbered in order.
+"""The audit trail of alias moves: one run per move in the experiment `<model>.audit`.
 
-Entries are written by `registry.moves` while the registry lock is held (and checked to be held
-right before), so numbers never collide. Each entry records the action, the alias, the versions
-it moved from and to (to None: the alias was removed), who, when and why.
+A dedicated experiment keeps the trail out of the registered model's tags and readable in the
+MLflow UI (each run is named `#<sequence> <action> @<alias> v<to>`, its tags hold the entry's
+fields), on a SQLite store and behind `mlflow server` alike. Entries are written by
+`registry.moves` while the registry lock is held (and checked to be held right before), so
+sequence numbers never collide. Each entry records the action, the alias, the versions it moved
+from and to (to None: the alias was removed), who, when and why.
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
 
 from mlflow import MlflowClient
 
-AUDIT_PREFIX = "audit."
+from mlflow_project.runs import ensure_experiment
+
+AUDIT_TAG_PREFIX = "audit."
 PROMOTE = "promote"  # @production onto a version (also `ab promote`)
 ROLLBACK = "rollback"  # @production back to the version it served before
 NOMINATE = "nominate"  # @challenger onto a version that passed the gate after training
 CLEAR = "clear"  # an alias removed (@challenger once its version was promoted)
+PAGE = 1000
 
 
 @dataclass(frozen=True)
@@ -33,13 +38,40 @@ class AuditEntry:
     at: str
     reason: str
 
+    def tags(self) -> dict[str, str]:
+        """The entry as run tags (`audit.<field>`; None as an empty string)."""
+        return {f"{AUDIT_TAG_PREFIX}{k}": "" if v is None else str(v)
+                for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_tags(cls, tags: dict[str, str]) -> AuditEntry:
+        """The entry a run's tags hold."""
+        values = {f.name: tags.get(f"{AUDIT_TAG_PREFIX}{f.name}", "") for f in fields(cls)}
+        return cls(sequence=int(values["sequence"]), action=values["action"],
+                   alias=values["alias"], from_version=values["from_version"] or None,
+                   to_version=values["to_version"] or None, actor=values["actor"],
+                   at=values["at"], reason=values["reason"])
+
+
+def experiment_name(name: str) -> str:
+    """The experiment holding the audit trail of registered model `name`."""
+    return f"{name}.audit"
+
 
 def entries(client: MlflowClient, name: str) -> list[AuditEntry]:
-    """Every recorded alias move of `name`, oldest first."""
-    tags = client.get_registered_model(name).tags
-    found = [AuditEntry(**json.loads(value)) for key, value in tags.items()
-             if key.startswith(AUDIT_PREFIX)]
-    return sorted(found, key=lambda entry: entry.sequence)
+    """Every recorded alias move of `name`, oldest first ([] before the first move)."""
+    experiment = client.get_experiment_by_name(experiment_name(name))
+    if experiment is None:
+        return []
+    found: list[AuditEntry] = []
+    token = None
+    while True:
+        page = client.search_runs([experiment.experiment_id], max_results=PAGE, page_token=token)
+        found += [AuditEntry.from_tags(run.data.tags) for run in page
+                  if f"{AUDIT_TAG_PREFIX}sequence" in run.data.tags]
+        token = page.token
+        if not token:
+            return sorted(found, key=lambda entry: entry.sequence)
 
 
 def record(client: MlflowClient, name: str, *, action: str, alias: str,
@@ -50,8 +82,11 @@ def record(client: MlflowClient, name: str, *, action: str, alias: str,
     entry = AuditEntry(sequence=sequence, action=action, alias=alias, from_version=from_version,
                        to_version=to_version, actor=actor,
                        at=datetime.now(UTC).isoformat(timespec="seconds"), reason=reason)
-    client.set_registered_model_tag(name, f"{AUDIT_PREFIX}{sequence:06d}",
-                                    json.dumps(asdict(entry)))
+    target = f"v{to_version}" if to_version else f"(was v{from_version})"
+    run = client.create_run(_experiment_id(client, name),
+                            run_name=f"#{sequence} {action} @{alias} {target}",
+                            tags={**entry.tags(), "mlflow.user": actor})
+    client.set_terminated(run.info.run_id)
     return entry
 
 
@@ -70,3 +105,17 @@ def previous_production(history: list[AuditEntry], alias: str) -> str | None:
         elif entry.action == PROMOTE:
             stack.append(entry.to_version)
     return stack[-2] if len(stack) >= 2 else None
+
+
+def latest_move_onto(history: list[AuditEntry], alias: str, version: str) -> AuditEntry | None:
+    """The last entry that pointed `alias` at `version` (who promoted it, when, why), if any."""
+    return next((e for e in reversed(history) if e.alias == alias and e.to_version == version),
+                None)
+
+
+def _experiment_id(client: MlflowClient, name: str) -> str:
+    """The audit experiment's id, created (with a note saying what it is) when missing."""
+    note = (f"Audit trail of {name}'s alias moves (mlflow_project.registry.audit): one run per "
+            "nomination, promotion, rollback or clearing. Written by the platform; do not edit.")
+    return ensure_experiment(experiment_name(name), None, client=client,
+                             tags={"mlflow.note.content": note})
