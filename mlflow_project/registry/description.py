@@ -52,7 +52,8 @@ def metrics_text(metrics: Mapping[str, float], threshold: float) -> str:
 def gate_text(status: str, summary: str, baseline_version: str | None) -> str:
     """The gate's verdict, against what, and when."""
     against = f"production v{baseline_version}" if baseline_version else "the absolute bars"
-    return f"{status} against {against} at {now()}: {summary}"
+    why = "" if summary == status else f": {summary}"
+    return f"{status} against {against} at {now()}{why}"
 
 
 def move_text(action: str, actor: str, reason: str) -> str:

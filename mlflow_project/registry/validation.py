@@ -167,8 +167,8 @@ def _record(client: MlflowClient, candidate: ModelVersion, decision: GateDecisio
     })
     full = {**report, "status": decision.status, "reasons": list(decision.reasons),
             "metrics": {m: metrics[m] for m in GATE_METRICS if m in metrics}}
-    version_record.write_section(client, run_id, "gate", {k: v for k, v in full.items()
-                                                          if k != "slices"})
+    version_record.write_sections(client, run_id, {"gate": {k: v for k, v in full.items()
+                                                            if k != "slices"}})
     description.set_section(client, name, version, description.GATE,
                             description.gate_text(decision.status, decision.summary, baseline))
     client.log_dict(run_id, full, f"evaluation/gate_vs_v{baseline or 'none'}.json")

@@ -29,9 +29,7 @@ def read_record(client: MlflowClient, run_id: str) -> dict[str, Any]:
         return dict(json.loads(Path(path).read_text()))
 
 
-def write_section(client: MlflowClient, run_id: str, section: str,
-                  content: dict[str, Any]) -> None:
-    """Set one section of the run's `lineage.json`, keeping the others."""
-    record = read_record(client, run_id)
-    record[section] = content
-    client.log_dict(run_id, record, ARTIFACT)
+def write_sections(client: MlflowClient, run_id: str,
+                   sections: dict[str, dict[str, Any]]) -> None:
+    """Set sections of the run's `lineage.json`, keeping the others."""
+    client.log_dict(run_id, {**read_record(client, run_id), **sections}, ARTIFACT)

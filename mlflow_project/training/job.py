@@ -139,10 +139,9 @@ def _record_version(client: MlflowClient, name: str, version: str, run_id: str,
         naming.TAG_THRESHOLD: f"{threshold:.6f}",
         **{naming.metric_tag(m): f"{metrics[m]:.6f}" for m in naming.VERSION_METRICS
            if m in metrics}})
-    version_record.write_section(client, run_id, "lineage", {"model": name, "version": version,
-                                                            **lineage_tags})
-    version_record.write_section(client, run_id, "training",
-                                 {"threshold": threshold, "metrics": metrics})
+    version_record.write_sections(client, run_id, {
+        "lineage": {"model": name, "version": version, **lineage_tags},
+        "training": {"threshold": threshold, "metrics": metrics}})
     description.set_section(client, name, version, description.DATA, data_text)
     description.set_section(client, name, version, description.METRICS,
                             description.metrics_text(metrics, threshold))

@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from mlflow import MlflowClient
 
 from mlflow_project.tracking_store import use_tracking_store
 
@@ -73,7 +74,13 @@ def test_with_the_store_activation_exports_a_hand_mlflow_run_registers_into_it(
                             capture_output=True, text=True, timeout=180, check=False)
     assert status.returncode == 0, status.stderr[-2000:]
     assert "challenger" in status.stdout, status.stdout
-    assert registered_models(store) == ["ticket_urgency"]
+    # the registry lock's tickets are versions of the documented `ticket_urgency.lock`
+    assert sorted(registered_models(store)) == ["ticket_urgency", "ticket_urgency.lock"]
+    client = MlflowClient(tracking_uri=f"sqlite:///{store}")
+    version = client.get_model_version("ticket_urgency", "1")
+    assert len(version.tags) <= 12, sorted(version.tags)
+    assert "**Gate**: passed" in version.description
+    assert not [k for k in client.get_registered_model("ticket_urgency").tags if "audit" in k]
     assert not (checkout / "mlflow.db").exists()
     assert not list(checkout.rglob("mlruns")), list(checkout.rglob("mlruns"))
     assert not list(checkout.rglob("mlflow.db"))[1:], list(checkout.rglob("mlflow.db"))

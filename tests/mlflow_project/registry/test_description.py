@@ -32,6 +32,9 @@ def test_metrics_and_gate_texts_name_their_figures() -> None:
     metrics = description.metrics_text({"roc_auc": 0.91234, "recall": 0.8, "brier": 0.1}, 0.42)
     assert metrics == ("on the held-out evaluation rows: roc_auc 0.9123, recall 0.8000 "
                        "(threshold 0.4200)")
-    assert description.gate_text("passed", "ok", "3").startswith("passed against production v3 at")
-    assert description.gate_text("failed", "bad", None).startswith(
-        "failed against the absolute bars at")
+    assert description.gate_text("passed", "passed", "3").startswith(
+        "passed against production v3 at 20")
+    assert description.gate_text("passed", "passed", "3").endswith("+00:00")
+    failed = description.gate_text("failed", "roc_auc below 0.8", None)
+    assert failed.startswith("failed against the absolute bars at 20")
+    assert failed.endswith(": roc_auc below 0.8")

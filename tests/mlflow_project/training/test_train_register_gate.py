@@ -18,6 +18,7 @@ import pytest
 from demo.tickets import GeneratorConfig, generate_tickets
 from mlflow_project.cloud_metrics import names
 from mlflow_project.data.io import write_table
+from mlflow_project.registry.version_record import read_record
 from tests.mlflow_project.cloud_metrics.fake_monitoring import fake_monitoring
 from tests.support import BIN, EXPERIMENT, Store, free_port
 
@@ -199,8 +200,12 @@ def test_the_gate_refuses_a_model_worse_than_production(store: Store, tickets_cs
     assert tags["validation_status"] == "failed"
     assert "may be worse than production's" in tags["validation_reason"]
     assert "95% interval" in tags["validation_reason"]
-    assert float(tags["metric.gate.difference.roc_auc.high"]) < 0
+    gate = read_record(client, client.get_model_version(MODEL, "2").run_id)["gate"]
+    assert gate["overall"]["roc_auc"]["difference"]["high"] < 0
+    assert (gate["status"], gate["baseline_version"]) == ("failed", "1")
     assert tags["gate_baseline_version"] == "1"
+    assert "**Gate**: failed against production v1 at " in client.get_model_version(
+        MODEL, "2").description
     aliases = client.get_registered_model(MODEL).aliases
     assert {k: str(v) for k, v in aliases.items()} == {"production": "1"}
 
