@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
 
 from mlflow import MlflowClient
+from mlflow.entities import ViewType
 
 from mlflow_project.runs import ensure_experiment
 
@@ -23,6 +24,8 @@ ROLLBACK = "rollback"  # @production back to the version it served before
 NOMINATE = "nominate"  # @challenger onto a version that passed the gate after training
 CLEAR = "clear"  # an alias removed (@challenger once its version was promoted)
 PAGE = 1000
+SEQUENCE_TAG = f"{AUDIT_TAG_PREFIX}sequence"
+SEQUENCE_DIGITS = 9
 
 
 @dataclass(frozen=True)
@@ -39,9 +42,10 @@ class AuditEntry:
     reason: str
 
     def tags(self) -> dict[str, str]:
-        """The entry as run tags (`audit.<field>`; None as an empty string)."""
-        return {f"{AUDIT_TAG_PREFIX}{k}": "" if v is None else str(v)
-                for k, v in asdict(self).items()}
+        """The entry as run tags (`audit.<field>`; None as an empty string; the sequence
+        zero-padded, so that the store sorts it)."""
+        values = {**asdict(self), "sequence": f"{self.sequence:0{SEQUENCE_DIGITS}d}"}
+        return {f"{AUDIT_TAG_PREFIX}{k}": "" if v is None else str(v) for k, v in values.items()}
 
     @classmethod
     def from_tags(cls, tags: dict[str, str]) -> AuditEntry:
@@ -66,9 +70,10 @@ def entries(client: MlflowClient, name: str) -> list[AuditEntry]:
     found: list[AuditEntry] = []
     token = None
     while True:
-        page = client.search_runs([experiment.experiment_id], max_results=PAGE, page_token=token)
+        page = client.search_runs([experiment.experiment_id], run_view_type=ViewType.ALL,
+                                  max_results=PAGE, page_token=token)
         found += [AuditEntry.from_tags(run.data.tags) for run in page
-                  if f"{AUDIT_TAG_PREFIX}sequence" in run.data.tags]
+                  if SEQUENCE_TAG in run.data.tags]
         token = page.token
         if not token:
             return sorted(found, key=lambda entry: entry.sequence)
@@ -77,13 +82,17 @@ def entries(client: MlflowClient, name: str) -> list[AuditEntry]:
 def record(client: MlflowClient, name: str, *, action: str, alias: str,
            from_version: str | None, to_version: str | None, actor: str,
            reason: str) -> AuditEntry:
-    """Append one entry (call only while holding the registry lock)."""
-    sequence = max((e.sequence for e in entries(client, name)), default=0) + 1
+    """Append one entry (call only while holding the registry lock): one read of the last
+    entry, then the entry's run."""
+    experiment_id = _experiment_id(client, name)
+    last = client.search_runs([experiment_id], run_view_type=ViewType.ALL, max_results=1,
+                              order_by=[f"tags.`{SEQUENCE_TAG}` DESC"])
+    sequence = int(last[0].data.tags[SEQUENCE_TAG]) + 1 if last else 1
     entry = AuditEntry(sequence=sequence, action=action, alias=alias, from_version=from_version,
                        to_version=to_version, actor=actor,
                        at=datetime.now(UTC).isoformat(timespec="seconds"), reason=reason)
     target = f"v{to_version}" if to_version else f"(was v{from_version})"
-    run = client.create_run(_experiment_id(client, name),
+    run = client.create_run(experiment_id,
                             run_name=f"#{sequence} {action} @{alias} {target}",
                             tags={**entry.tags(), "mlflow.user": actor})
     client.set_terminated(run.info.run_id)
