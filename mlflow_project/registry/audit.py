@@ -1,31 +1,33 @@
-"""The audit trail of alias moves: one run per move in the experiment `<model>.audit`.
+"""The audit trail of alias moves: one tag per move on the run `alias moves` of the experiment
+`<model>.audit`, numbered in order.
 
-A dedicated experiment keeps the trail out of the registered model's tags and readable in the
-MLflow UI (each run is named `#<sequence> <action> @<alias> v<to>`, its tags hold the entry's
-fields), on a SQLite store and behind `mlflow server` alike. Entries are written by
-`registry.moves` while the registry lock is held (and checked to be held right before), so
-sequence numbers never collide. Each entry records the action, the alias, the versions it moved
-from and to (to None: the alias was removed), who, when and why.
+A dedicated experiment keeps the trail out of the registered model's tags, on a SQLite store and
+behind `mlflow server` alike, and readable in the MLflow UI (the run's tags `audit.000000001`,
+... hold one JSON entry each). Recording is one read and one small write, as cheap as the
+model tag it replaces: it happens while the registry lock is held (and checked to be held right
+before, by `registry.moves`), so sequence numbers never collide and the trail's run is created
+by one holder only. Each entry records the action, the alias, the versions it moved from and to
+(to None: the alias was removed), who, when and why.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+import json
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
 from mlflow import MlflowClient
-from mlflow.entities import ViewType
+from mlflow.entities import Run, ViewType
 
 from mlflow_project.runs import ensure_experiment
 
-AUDIT_TAG_PREFIX = "audit."
+AUDIT_PREFIX = "audit."
+SEQUENCE_DIGITS = 9
+TRAIL_RUN = "alias moves"
 PROMOTE = "promote"  # @production onto a version (also `ab promote`)
 ROLLBACK = "rollback"  # @production back to the version it served before
 NOMINATE = "nominate"  # @challenger onto a version that passed the gate after training
 CLEAR = "clear"  # an alias removed (@challenger once its version was promoted)
-PAGE = 1000
-SEQUENCE_TAG = f"{AUDIT_TAG_PREFIX}sequence"
-SEQUENCE_DIGITS = 9
 
 
 @dataclass(frozen=True)
@@ -41,21 +43,6 @@ class AuditEntry:
     at: str
     reason: str
 
-    def tags(self) -> dict[str, str]:
-        """The entry as run tags (`audit.<field>`; None as an empty string; the sequence
-        zero-padded, so that the store sorts it)."""
-        values = {**asdict(self), "sequence": f"{self.sequence:0{SEQUENCE_DIGITS}d}"}
-        return {f"{AUDIT_TAG_PREFIX}{k}": "" if v is None else str(v) for k, v in values.items()}
-
-    @classmethod
-    def from_tags(cls, tags: dict[str, str]) -> AuditEntry:
-        """The entry a run's tags hold."""
-        values = {f.name: tags.get(f"{AUDIT_TAG_PREFIX}{f.name}", "") for f in fields(cls)}
-        return cls(sequence=int(values["sequence"]), action=values["action"],
-                   alias=values["alias"], from_version=values["from_version"] or None,
-                   to_version=values["to_version"] or None, actor=values["actor"],
-                   at=values["at"], reason=values["reason"])
-
 
 def experiment_name(name: str) -> str:
     """The experiment holding the audit trail of registered model `name`."""
@@ -67,35 +54,22 @@ def entries(client: MlflowClient, name: str) -> list[AuditEntry]:
     experiment = client.get_experiment_by_name(experiment_name(name))
     if experiment is None:
         return []
-    found: list[AuditEntry] = []
-    token = None
-    while True:
-        page = client.search_runs([experiment.experiment_id], run_view_type=ViewType.ALL,
-                                  max_results=PAGE, page_token=token)
-        found += [AuditEntry.from_tags(run.data.tags) for run in page
-                  if SEQUENCE_TAG in run.data.tags]
-        token = page.token
-        if not token:
-            return sorted(found, key=lambda entry: entry.sequence)
+    run = _trail_run(client, str(experiment.experiment_id))
+    return _entries_of(run) if run is not None else []
 
 
 def record(client: MlflowClient, name: str, *, action: str, alias: str,
            from_version: str | None, to_version: str | None, actor: str,
            reason: str) -> AuditEntry:
-    """Append one entry (call only while holding the registry lock): one read of the last
-    entry, then the entry's run."""
+    """Append one entry (call only while holding the registry lock)."""
     experiment_id = _experiment_id(client, name)
-    last = client.search_runs([experiment_id], run_view_type=ViewType.ALL, max_results=1,
-                              order_by=[f"tags.`{SEQUENCE_TAG}` DESC"])
-    sequence = int(last[0].data.tags[SEQUENCE_TAG]) + 1 if last else 1
+    run = _trail_run(client, experiment_id) or _create_trail_run(client, experiment_id, name)
+    sequence = max((e.sequence for e in _entries_of(run)), default=0) + 1
     entry = AuditEntry(sequence=sequence, action=action, alias=alias, from_version=from_version,
                        to_version=to_version, actor=actor,
                        at=datetime.now(UTC).isoformat(timespec="seconds"), reason=reason)
-    target = f"v{to_version}" if to_version else f"(was v{from_version})"
-    run = client.create_run(experiment_id,
-                            run_name=f"#{sequence} {action} @{alias} {target}",
-                            tags={**entry.tags(), "mlflow.user": actor})
-    client.set_terminated(run.info.run_id)
+    client.set_tag(run.info.run_id, f"{AUDIT_PREFIX}{sequence:0{SEQUENCE_DIGITS}d}",
+                   json.dumps(asdict(entry)))
     return entry
 
 
@@ -122,9 +96,31 @@ def latest_move_onto(history: list[AuditEntry], alias: str, version: str) -> Aud
                 None)
 
 
+def _entries_of(run: Run) -> list[AuditEntry]:
+    found = [AuditEntry(**json.loads(value)) for key, value in run.data.tags.items()
+             if key.startswith(AUDIT_PREFIX)]
+    return sorted(found, key=lambda entry: entry.sequence)
+
+
+def _trail_run(client: MlflowClient, experiment_id: str) -> Run | None:
+    """The run holding the trail (the first one, should a second ever appear)."""
+    found = client.search_runs([experiment_id], filter_string=f"attributes.run_name = "
+                               f"'{TRAIL_RUN}'", run_view_type=ViewType.ALL, max_results=1,
+                               order_by=["attributes.start_time ASC"])
+    return found[0] if found else None
+
+
+def _create_trail_run(client: MlflowClient, experiment_id: str, name: str) -> Run:
+    """Create the (finished) run the trail's tags go on."""
+    note = (f"Audit trail of {name}'s alias moves (mlflow_project.registry.audit): one tag "
+            "per nomination, promotion, rollback or clearing. Written by the platform; do not "
+            "edit.")
+    run = client.create_run(experiment_id, run_name=TRAIL_RUN,
+                            tags={"mlflow.note.content": note})
+    client.set_terminated(run.info.run_id)
+    return client.get_run(run.info.run_id)
+
+
 def _experiment_id(client: MlflowClient, name: str) -> str:
-    """The audit experiment's id, created (with a note saying what it is) when missing."""
-    note = (f"Audit trail of {name}'s alias moves (mlflow_project.registry.audit): one run per "
-            "nomination, promotion, rollback or clearing. Written by the platform; do not edit.")
-    return ensure_experiment(experiment_name(name), None, client=client,
-                             tags={"mlflow.note.content": note})
+    """The audit experiment's id, created when missing."""
+    return ensure_experiment(experiment_name(name), None, client=client)
