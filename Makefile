@@ -32,7 +32,11 @@ SYSTEM_TOOLS ?= docker-compose nginx chromium wrk
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
 
-install: $(VENV)/.installed ## create .venv from requirements.lock (no-op when up to date)
+install: $(VENV)/.installed ## create .venv from requirements.lock; its activate script exports the project's store
+	@# `source .venv/bin/activate` then points a hand `mlflow run` at the platform's store, not ./mlflow.db
+	@sed -i '/# tu-tracking-store$$/d' $(VENV)/bin/activate
+	@echo 'export MLFLOW_TRACKING_URI="$${MLFLOW_TRACKING_URI:-sqlite:///$(CURDIR)/.mlflow/mlflow.db}"  # tu-tracking-store' >> $(VENV)/bin/activate
+	@mkdir -p -m 700 .mlflow
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is needed: make PYTHON=/path/to/python3.11")'

@@ -38,11 +38,18 @@ def check_launched_run(experiment_name: str) -> None:
     if run_id is None:
         return
     client = MlflowClient()
-    actual = client.get_experiment(client.get_run(run_id).info.experiment_id).name
-    if actual != experiment_name:
+    experiment = client.get_experiment(client.get_run(run_id).info.experiment_id)
+    if experiment.name != experiment_name:
         raise WrongExperiment(
-            f"this run belongs to experiment '{actual}' but the experiment name given is "
+            f"this run belongs to experiment '{experiment.name}' but the experiment name given is "
             f"'{experiment_name}'; pass --experiment-name {experiment_name} to mlflow run")
+    if _in_mlflow_default_folder(experiment.artifact_location):
+        raise WrongExperiment(
+            f"experiment '{experiment.name}' keeps its artifacts in "
+            f"{experiment.artifact_location}, MLflow's default `mlruns` folder of the directory "
+            "`mlflow run` started in (it created the experiment); create experiments with "
+            "`ticket-urgency ensure-experiment --name NAME` before `mlflow run` (artifacts beside "
+            "the store), under a new name or after deleting this one")
 
 
 @contextmanager
@@ -75,16 +82,25 @@ def local_artifact_root(tracking_uri: str, configured: str | None) -> str | None
     return (database.resolve().parent / "artifacts").as_uri()
 
 
-def ensure_experiment(name: str, artifact_root: str | None) -> str:
-    """The id of experiment `name`, creating it (with `artifact_root` when given) if missing."""
-    client = MlflowClient()
+def _in_mlflow_default_folder(artifact_location: str) -> bool:
+    """Whether a local artifact location lies in a `mlruns` folder (MLflow's default root)."""
+    parts = urlparse(artifact_location)
+    return parts.scheme in ("", "file") and "mlruns" in Path(parts.path).parts
+
+
+def ensure_experiment(name: str, artifact_root: str | None, *,
+                      client: MlflowClient | None = None,
+                      tags: dict[str, str] | None = None) -> str:
+    """The id of experiment `name`, creating it (with `artifact_root` when given, and `tags`) if
+    missing, through `client` (default: the current tracking store)."""
+    client = client or MlflowClient()
     existing = client.get_experiment_by_name(name)
     if existing is not None:
         return str(existing.experiment_id)
-    root = local_artifact_root(mlflow.get_tracking_uri(), artifact_root)
+    root = local_artifact_root(client.tracking_uri, artifact_root)
     location = f"{root.rstrip('/')}/{name}" if root else None
     try:
-        return str(client.create_experiment(name, artifact_location=location))
+        return str(client.create_experiment(name, artifact_location=location, tags=tags))
     except MlflowException as exc:  # created by a concurrent run in the meantime
         if exc.error_code != "RESOURCE_ALREADY_EXISTS":
             raise

@@ -16,8 +16,17 @@ refused or unanswered request 7 times with exponential backoff and wait 120 s fo
 (more than 200 s before `registry-tools promote` gives up). `use_tracking_store()` sets the
 project's defaults below for every MLFLOW_HTTP_REQUEST_* variable the user left unset, so a
 command fails in a few seconds (a refused connection), or about 11 s (a server that never
-answers); `unreachable_server()` turns that failure into one line naming the server. The embedded
-SQLite store is created readable by its owner only (0600), since it holds ticket text.
+answers); `unreachable_server()` turns that failure into one line naming the server. A SQLite
+store, the embedded one or one given in MLFLOW_TRACKING_URI, is created readable by its owner only
+(0600), since it holds ticket text.
+
+It refuses MLflow's own default store: `mlflow run` started in a shell without
+MLFLOW_TRACKING_URI creates its run in `./mlflow.db` (artifacts in `./mlruns`) before the entry
+point starts, and hands that store down in MLFLOW_TRACKING_URI; a model registered there is
+invisible to `make status`, `make ui` and serving. A local store named `mlflow.db` or `mlruns`
+in the working directory, or anywhere in the project home outside `.mlflow/`, is such a store:
+the command exits 2 with one line saying how to use the platform's (`make install` makes
+`source .venv/bin/activate` export it).
 """
 
 from __future__ import annotations
@@ -30,6 +39,7 @@ from urllib.parse import urlsplit
 import requests
 from urllib3.exceptions import MaxRetryError
 
+from contracts.cli import EXIT_SETTINGS, fail
 from contracts.redaction import redact
 
 TRACKING_URI_VARIABLE = "MLFLOW_TRACKING_URI"
@@ -37,6 +47,8 @@ HOME_VARIABLE = "TU_HOME"
 CHECKOUT_MARKERS = ("pyproject.toml", "Makefile")
 STORE_FOLDER_MODE = 0o700
 STORE_FILE_MODE = 0o600
+STORE_FOLDER = ".mlflow"
+MLFLOW_DEFAULT_NAMES = ("mlflow.db", "mlruns")  # MLflow's own default store, file and folder
 # MLflow's HTTP client settings, the project's defaults (a user's own values win): 3 attempts,
 # 0 s then 2 s (+ up to 0.5 s jitter) apart, each waiting at most 3 s for the server.
 HTTP_DEFAULTS = {
@@ -59,33 +71,80 @@ def project_home() -> Path | None:
 
 def default_tracking_uri(home: Path) -> str:
     """The embedded store of a project home (the Makefile's default)."""
-    return f"sqlite:///{home / '.mlflow' / 'mlflow.db'}"
+    return f"sqlite:///{home / STORE_FOLDER / 'mlflow.db'}"
 
 
 def use_tracking_store() -> str | None:
     """Default MLFLOW_TRACKING_URI to the project's embedded store when unset; report the store.
 
     Returns the effective URI (None when nothing is set and there is no project home, so MLflow's
-    own default applies). The `.mlflow` folder is created for the default store, since SQLite
-    cannot create it. The one-line report goes to stderr, leaving stdout to the command's output.
+    own default applies). A SQLite store's folder and file are created private (0700/0600) when
+    missing, since SQLite cannot create the folder and would create the file with the umask.
+    MLflow's own default store (module doc) is refused: one line on stderr, exit 2. The one-line
+    report goes to stderr, leaving stdout to the command's output.
     """
     apply_http_defaults()
     given = os.environ.get(TRACKING_URI_VARIABLE)
+    home = project_home()
     if given:
+        refuse_mlflow_default_store(given, home)
+        database = sqlite_database(given)
+        if database is not None:
+            create_private_store(database)
         _say(f"tracking store: {redact(given)} (from {TRACKING_URI_VARIABLE})")
         return given
-    home = project_home()
     if home is None:
         _say(f"tracking store: MLflow's default (sqlite:///mlflow.db in the current directory): "
              f"{TRACKING_URI_VARIABLE} and {HOME_VARIABLE} are unset and this is not a project "
              "checkout")
         return None
-    create_private_store(home / ".mlflow" / "mlflow.db")
+    create_private_store(home / STORE_FOLDER / "mlflow.db")
     uri = default_tracking_uri(home)
     os.environ[TRACKING_URI_VARIABLE] = uri
     _say(f"tracking store: {uri} (the project's embedded store; set {TRACKING_URI_VARIABLE} "
          "to use another)")
     return uri
+
+
+def refuse_mlflow_default_store(uri: str, home: Path | None) -> None:
+    """Exit 2 with a one-line fix when `uri` is MLflow's own default store (module doc): a local
+    `mlflow.db` or `mlruns` in the working directory or in the project home outside `.mlflow/`."""
+    path = local_store_path(uri)
+    if path is None or path.name not in MLFLOW_DEFAULT_NAMES:
+        return
+    in_checkout = home is not None and path.is_relative_to(home) and not path.is_relative_to(
+        home / STORE_FOLDER)
+    if path.parent != Path.cwd().resolve() and not in_checkout:
+        return
+    platform_store = default_tracking_uri(home) if home is not None else "the platform's store"
+    fail(f"{TRACKING_URI_VARIABLE}={redact(uri)} is MLflow's default store, which the platform "
+         f"does not use (make status, make ui and serving would not see it); run `source "
+         f".venv/bin/activate` in the checkout (make install sets it there) or `export "
+         f"{TRACKING_URI_VARIABLE}={platform_store}`, and delete {path}", EXIT_SETTINGS)
+
+
+def local_store_path(uri: str) -> Path | None:
+    """The absolute path of a local store (`sqlite:///`, `file:` or a plain path), else None."""
+    database = sqlite_database(uri)
+    if database is not None:
+        return database
+    parts = urlsplit(uri)
+    if parts.scheme == "file":
+        return Path(parts.path).resolve()
+    if parts.scheme == "" and uri:
+        return Path(uri).expanduser().resolve()
+    return None
+
+
+def sqlite_database(uri: str) -> Path | None:
+    """The database file of a `sqlite:///` URI (absolute, or relative to the working
+    directory), else None (another scheme, or SQLite in memory)."""
+    if not uri.startswith("sqlite:///"):
+        return None
+    path = uri.removeprefix("sqlite:///").split("?", 1)[0]
+    if not path or path == ":memory:":
+        return None
+    return Path(path).resolve()
 
 
 def apply_http_defaults() -> None:

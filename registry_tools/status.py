@@ -9,7 +9,7 @@ from typing import Any
 from mlflow import MlflowClient
 from mlflow.entities.model_registry import ModelVersion
 
-from mlflow_project.registry import naming
+from mlflow_project.registry import audit, naming
 
 COLUMNS = ("version", "aliases", "validation", "roc_auc", "pr_auc", "created", "git", "data",
            "promoted_by")
@@ -22,7 +22,9 @@ def version_rows(client: MlflowClient, name: str) -> list[dict[str, Any]]:
     aliases: dict[str, list[str]] = {}
     for alias, version in (model.aliases if model else {}).items():
         aliases.setdefault(str(version), []).append(alias)
-    return [_row(v, aliases.get(str(v.version), []))
+    history = audit.entries(client, name) if versions else []
+    return [_row(v, aliases.get(str(v.version), []),
+                 audit.latest_move_onto(history, naming.PRODUCTION, str(v.version)))
             for v in sorted(versions, key=lambda v: -int(v.version))]
 
 
@@ -35,7 +37,9 @@ def format_table(rows: Sequence[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def _row(version: ModelVersion, aliases: list[str]) -> dict[str, Any]:
+def _row(version: ModelVersion, aliases: list[str],
+         promotion: audit.AuditEntry | None) -> dict[str, Any]:
+    """A version's row; who put it in production, when and why come from the audit trail."""
     tags = version.tags
     return {
         "version": str(version.version),
@@ -48,9 +52,10 @@ def _row(version: ModelVersion, aliases: list[str]) -> dict[str, Any]:
         "run_id": version.run_id,
         "git": tags.get(naming.TAG_GIT_COMMIT, "-")[:12],
         "data": tags.get(naming.TAG_DATA_SHA256, "-")[:12],
-        "promoted_by": tags.get(naming.alias_tag(naming.PRODUCTION, "set_by"), ""),
-        "promoted_at": tags.get(naming.alias_tag(naming.PRODUCTION, "set_at"), ""),
-        "promotion_reason": tags.get(naming.alias_tag(naming.PRODUCTION, "reason"), ""),
+        "promoted_by": promotion.actor if promotion else "",
+        "promoted_at": promotion.at if promotion else "",
+        "promotion_reason": promotion.reason if promotion else "",
+        "description": version.description or "",
     }
 
 

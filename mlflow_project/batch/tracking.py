@@ -4,9 +4,9 @@ Two ways start a batch job, and both leave the same record. `mlflow run -e batch
 a run and hands it over (`mlflow_project.runs.launched_run_id`), having logged the entry point's
 parameters itself. `make batch-predict` runs the job in one process with `--experiment-name`:
 then `batch_run` ensures the experiment (as `ticket-urgency ensure-experiment` would), opens the
-run here - the one place a batch run is started and named - and logs the same parameters and the
-`mlflow.project.entryPoint` tag, so a search by entry point finds both kinds. With neither, nothing
-is logged. The run is open while the job works: a job that fails leaves it FAILED.
+run here - the one place a batch run is started and named (`batch-<date>`) - and logs the same
+parameters and the `mlflow.project.entryPoint` tag, so a search by entry point finds both kinds.
+With neither, nothing is logged. The run is open while the job works: a job that fails leaves it FAILED.
 
 `record_run` then logs what came out: the model actually loaded and its version, metrics (rows
 in, scored, rejected, seconds, rows/s) and the summary as `batch_summary.json`.
@@ -34,20 +34,23 @@ def batch_run(experiment_name: str | None, params: Mapping[str, object]) -> Iter
     """
     import mlflow
 
+    from mlflow_project.run_names import batch_run_name, name_run
     from mlflow_project.runs import check_launched_run, ensure_experiment, launched_run_id
     from mlflow_project.settings import ProjectSettings
 
     if launched_run_id() is not None:
         if experiment_name is not None:
             check_launched_run(experiment_name)
-        with mlflow.start_run():
+        with mlflow.start_run() as run:
+            name_run(run.info.run_id, batch_run_name())
             yield True
         return
     if experiment_name is None:
         yield False
         return
     experiment_id = ensure_experiment(experiment_name, ProjectSettings.load().artifact_root)
-    with mlflow.start_run(experiment_id=experiment_id, tags={ENTRY_POINT_TAG: ENTRY_POINT}):
+    with mlflow.start_run(experiment_id=experiment_id, run_name=batch_run_name(),
+                          tags={ENTRY_POINT_TAG: ENTRY_POINT}):
         mlflow.log_params({key: "" if value is None else value for key, value in params.items()})
         yield True
 

@@ -35,6 +35,7 @@ from mlflow_project.monitoring.summary import build_summary, mlflow_metrics
 from mlflow_project.monitoring.volume import summarise_volume
 from mlflow_project.monitoring.watched_model import find_version, load_watched_model
 from mlflow_project.monitoring.watched_sample import watched_sample
+from mlflow_project.run_names import monitor_run_name, name_run
 from mlflow_project.runs import check_launched_run, project_run
 from mlflow_project.settings import ProjectSettings
 
@@ -121,6 +122,7 @@ def _record(result: MonitorResult) -> MonitorOutcome:
     report_path = output_file(config.out, "report.html")
     summary_path = output_file(config.out, "summary.json")
     with project_run(config.experiment_name, ProjectSettings.load().artifact_root) as run:
+        name_run(run.info.run_id, monitor_run_name())
         summary = build_summary(result, report_path,
                                 {"run_id": run.info.run_id,
                                  "experiment_id": run.info.experiment_id})

@@ -6,7 +6,7 @@ loaded, like serving does, so an alias moving mid-run cannot mix two versions.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import mlflow
 from mlflow import MlflowClient
@@ -16,7 +16,6 @@ from mlflow.exceptions import MlflowException
 from contracts.model_uri import version_uri
 from mlflow_project.model.scoring import TicketScorer
 from mlflow_project.monitoring.errors import InputUnusable
-from mlflow_project.registry import naming
 from mlflow_project.registry.store import resolve_version
 
 QUALITY_METRICS: tuple[str, ...] = ("precision", "recall", "f1", "roc_auc")
@@ -32,10 +31,11 @@ class WatchedModel:
     tags: dict[str, str]
     scorer: TicketScorer
 
+    run_metrics: dict[str, float] = field(default_factory=dict)
+
     def validation_metrics(self) -> dict[str, float]:
-        """The version's held-out metrics from its `metric.<name>` tags (those present)."""
-        found = {m: self.tags.get(naming.metric_tag(m)) for m in QUALITY_METRICS}
-        return {m: float(v) for m, v in found.items() if v not in (None, "")}
+        """The version's held-out metrics, as its training run logged them (those present)."""
+        return {m: float(self.run_metrics[m]) for m in QUALITY_METRICS if m in self.run_metrics}
 
 
 def find_version(model_uri: str) -> ModelVersion:
@@ -57,4 +57,15 @@ def load_watched_model(version: ModelVersion) -> WatchedModel:
     except (MlflowException, OSError, AttributeError) as exc:
         raise InputUnusable(f"{uri}: cannot load the model: {exc}") from exc
     return WatchedModel(name=str(version.name), version=str(version.version),
-                        run_id=version.run_id, tags=dict(version.tags or {}), scorer=scorer)
+                        run_id=version.run_id, tags=dict(version.tags or {}), scorer=scorer,
+                        run_metrics=_run_metrics(version.run_id))
+
+
+def _run_metrics(run_id: str | None) -> dict[str, float]:
+    """The latest metrics of the run that trained a version (none without a run)."""
+    if not run_id:
+        return {}
+    try:
+        return dict(MlflowClient().get_run(run_id).data.metrics)
+    except MlflowException as exc:
+        raise InputUnusable(f"run {run_id} of the watched model: {exc.message}") from exc

@@ -2,16 +2,16 @@
 
 Training's @challenger nomination, promotion, rollback, clearing @challenger after a promotion
 and `registry-tools ab` all move aliases through `move_alias`/`clear_alias` here, while holding
-`registry_lock` of the model; each move checks the lock is still held right before writing, sets
-the version's `alias.<alias>.*` tags, moves the alias and appends one audit entry (its action:
-`audit.PROMOTE`, `ROLLBACK`, `NOMINATE` or `CLEAR`).
+`registry_lock` of the model; each move checks the lock is still held right before writing, says
+who, when and why in the version's description (`registry.description`), moves the alias and
+appends one audit entry (its action: `audit.PROMOTE`, `ROLLBACK`, `NOMINATE` or `CLEAR`).
 """
 
 from __future__ import annotations
 
 from mlflow import MlflowClient
 
-from mlflow_project.registry import audit, naming, store
+from mlflow_project.registry import audit, description, naming, store
 from mlflow_project.registry.lock import RegistryLock, registry_lock
 
 
@@ -42,6 +42,8 @@ def clear_alias(client: MlflowClient, lock: RegistryLock, name: str, alias: str,
         return None
     lock.ensure()
     client.delete_registered_model_alias(name, alias)
+    description.set_section(client, name, str(current.version), description.alias_section(alias),
+                            description.move_text(f"@{alias} removed", actor, reason))
     audit.record(client, name, action=audit.CLEAR, alias=alias, from_version=str(current.version),
                  to_version=None, actor=actor, reason=reason)
     return str(current.version)

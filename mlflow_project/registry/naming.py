@@ -6,7 +6,8 @@ from contracts.model_uri import CHALLENGER, PRODUCTION
 
 __all__ = ["CHALLENGER", "PRODUCTION"]  # the alias names, defined once in contracts.model_uri
 
-# Lineage, set when a version is registered.
+# Lineage, set on the training run; the version keeps those in VERSION_LINEAGE_TAGS (what a
+# person filters on), the rest goes to the run's lineage.json (`registry.version_record`).
 TAG_GIT_COMMIT = "git_commit"
 TAG_DATA_URI = "data_uri"
 TAG_DATA_SHA256 = "data_sha256"
@@ -14,6 +15,9 @@ TAG_CODE_SHA256 = "code_sha256"
 TAG_FINGERPRINT = "fingerprint"
 TAG_THRESHOLD = "threshold"
 TAG_EVALUATION_RULE = "evaluation_rule"
+VERSION_LINEAGE_TAGS = (TAG_GIT_COMMIT, TAG_DATA_URI, TAG_DATA_SHA256, TAG_FINGERPRINT)
+# Evaluation metrics a version is tagged with (`metric.<name>`); all of them are in lineage.json.
+VERSION_METRICS = ("roc_auc", "pr_auc")
 
 # Training's progress on the version it registered: set to REGISTERING with the version, to
 # COMPLETE once the gate's verdict is recorded and a passing version nominated. A version still
@@ -36,10 +40,3 @@ def metric_tag(metric: str) -> str:
     """Tag key holding an evaluation metric on a model version (e.g. `metric.roc_auc`)."""
     return f"metric.{metric}"
 
-
-def alias_tag(alias: str, field: str) -> str:
-    """Tag key of the audit record for the latest move of `alias` onto a version.
-
-    Fields: `set_by`, `set_at`, `reason`, `previous_version`.
-    """
-    return f"alias.{alias}.{field}"

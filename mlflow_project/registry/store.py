@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from datetime import UTC, datetime
 
 from mlflow import MlflowClient
 from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 
 from contracts.model_uri import parse_model_uri
-from mlflow_project.registry import naming
+from mlflow_project.registry import description, naming
 
 log = logging.getLogger(__name__)
 
@@ -70,21 +69,23 @@ def tag_version(client: MlflowClient, name: str, version: str,
 
 def move_alias(client: MlflowClient, name: str, alias: str, version: str, *, actor: str,
                reason: str) -> str | None:
-    """Point `alias` at `version`, recording who, when, why and the version it pointed at before.
+    """Point `alias` at `version`, saying who, when and why in the versions' descriptions.
 
-    Returns the previous version (None if the alias was unset). The version's tags are written
-    before the alias moves, so an alias never points at a version without them. This is the
-    unlocked, unaudited step of `registry.moves.move_alias`, which every move of the platform
-    goes through (under the registry lock, with an audit entry); call it directly only to seed
-    a test or benchmark registry.
+    Returns the previous version (None if the alias was unset). The version's description is
+    written before the alias moves, so an alias never points at a version that does not say
+    how it got there; the previous version's says where the alias went. This is the unlocked,
+    unaudited step of `registry.moves.move_alias`, which every move of the platform goes
+    through (under the registry lock, with an audit entry); call it directly only to seed a
+    test or benchmark registry.
     """
     previous = version_by_alias(client, name, alias)
     previous_version = str(previous.version) if previous else None
-    tag_version(client, name, version, {
-        naming.alias_tag(alias, "set_by"): actor,
-        naming.alias_tag(alias, "set_at"): datetime.now(UTC).isoformat(timespec="seconds"),
-        naming.alias_tag(alias, "reason"): reason,
-        naming.alias_tag(alias, "previous_version"): previous_version or "",
-    })
+    section = description.alias_section(alias)
+    was = f" (was v{previous_version})" if previous_version else ""
+    description.set_section(client, name, version, section,
+                            description.move_text(f"@{alias} set{was}", actor, reason))
     client.set_registered_model_alias(name, alias, version)
+    if previous_version not in (None, version):
+        description.set_section(client, name, previous_version, section, description.move_text(
+            f"@{alias} moved on to v{version}", actor, reason))
     return previous_version

@@ -5,7 +5,8 @@ are loaded from the registry, so a version that cannot be loaded never becomes t
 The comparison rows are the candidate's evaluation rows (see `evaluation.partition`) minus every
 row production trained on (its `data/trained_keys.parquet`; a production version older than
 that record is compared only on the rows it also held out). The verdict is tagged on the version
-and the full report (overall and per slice) is logged with the candidate's run.
+and described on the version; its figures go to the run's `lineage.json` and the full report
+(overall and per slice) is logged with the candidate's run.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from mlflow_project.data.contract import FEATURE_COLUMNS, LABEL_COLUMN
 from mlflow_project.evaluation.bootstrap import Interval, ScoredModel, paired_difference
 from mlflow_project.evaluation.metrics import GATE_METRICS, classification_metrics
 from mlflow_project.evaluation.partition import ticket_keys
-from mlflow_project.registry import naming
+from mlflow_project.registry import description, naming, version_record
 from mlflow_project.registry.gate import GateDecision, GatePolicy, decide
 from mlflow_project.registry.store import tag_version, version_by_alias
 
@@ -155,23 +156,22 @@ def _slice_comparisons(rows: pd.DataFrame, candidate: ScoredModel, baseline: Sco
 
 def _record(client: MlflowClient, candidate: ModelVersion, decision: GateDecision,
             metrics: dict[str, float], report: dict[str, Any]) -> None:
-    """Tag the verdict and the compared figures on the version; log the report with its run."""
+    """Tag the verdict on the version, describe it, put the compared figures into the run's
+    `lineage.json` (`gate` section) and log the full report with the run."""
     baseline = report.get("baseline_version") or ""
-    tags: dict[str, object] = {
+    name, version, run_id = candidate.name, str(candidate.version), str(candidate.run_id)
+    tag_version(client, name, version, {
         naming.TAG_VALIDATION_STATUS: decision.status,
         naming.TAG_VALIDATION_REASON: decision.summary,
         naming.TAG_GATE_BASELINE_VERSION: baseline,
-        naming.metric_tag("gate.rows"): report["rows"],
-        **{naming.metric_tag(f"gate.{m}"): f"{metrics[m]:.6f}" for m in GATE_METRICS
-           if m in metrics},
-    }
-    for metric, compared in report.get("overall", {}).items():
-        for end, value in compared["difference"].items():
-            tags[naming.metric_tag(f"gate.difference.{metric}.{end}")] = f"{value:.6f}"
-    tag_version(client, candidate.name, str(candidate.version), tags)
-    client.log_dict(str(candidate.run_id), {**report, "status": decision.status,
-                                            "reasons": list(decision.reasons)},
-                    f"evaluation/gate_vs_v{baseline or 'none'}.json")
+    })
+    full = {**report, "status": decision.status, "reasons": list(decision.reasons),
+            "metrics": {m: metrics[m] for m in GATE_METRICS if m in metrics}}
+    version_record.write_sections(client, run_id, {"gate": {k: v for k, v in full.items()
+                                                            if k != "slices"}})
+    description.set_section(client, name, version, description.GATE,
+                            description.gate_text(decision.status, decision.summary, baseline))
+    client.log_dict(run_id, full, f"evaluation/gate_vs_v{baseline or 'none'}.json")
 
 
 def _download_parquet(run_id: str, artifact: str) -> pd.DataFrame | None:

@@ -28,7 +28,7 @@ from mlflow_project.evaluation.reports import (
     data_profile,
     write_evaluation_plots,
 )
-from mlflow_project.registry import naming
+from mlflow_project.registry import description, naming, version_record
 from mlflow_project.registry.gate import GateDecision
 from mlflow_project.registry.moves import nominate_challenger
 from mlflow_project.registry.store import tag_version, version_with_fingerprint
@@ -37,6 +37,7 @@ from mlflow_project.registry.validation import (
     TRAINED_KEYS_ARTIFACT,
     judge_version,
 )
+from mlflow_project.run_names import mark_nothing_registered, name_run, training_run_name
 from mlflow_project.runs import project_run
 from mlflow_project.settings import ProjectSettings
 from mlflow_project.training import lineage
@@ -74,37 +75,49 @@ def train(config: TrainConfig, settings: ProjectSettings) -> TrainingOutcome:
     The valid rows are split by content (`evaluation.partition`): the evaluation rows are never
     trained on; the model is cross-validated, thresholded and refitted on the others. A run whose
     data, code and parameters match an already registered version stops before fitting and
-    reports that version instead of registering a copy. The version is registered tagged
-    `training_status=registering` and tagged `complete` only after its verdict (and nomination):
-    a run killed in between leaves a version no alias points at, which the next run with the
-    same inputs does not count (it registers a fresh one).
+    reports that version instead of registering a copy; such a run, and one whose data is
+    refused, is named and tagged as having registered nothing (`run_names`). The version is
+    registered tagged `training_status=registering` and tagged `complete` only after its verdict
+    (and nomination): a run killed in between leaves a version no alias points at, which the
+    next run with the same inputs does not count (it registers a fresh one).
     """
     with project_run(config.experiment_name, settings.artifact_root) as run:
+        run_id = run.info.run_id
         _log_config(config, run)
         loaded = load_tickets(config.data)
+        run_name = training_run_name(loaded.sha256)
+        name_run(run_id, run_name)
         _log_data(loaded)
-        check_trainable(loaded.validation, config.max_reject_share)
         lineage_tags = _lineage_tags(config, loaded)
         mlflow.set_tags(lineage_tags)
         client = MlflowClient()
+        try:
+            check_trainable(loaded.validation, config.max_reject_share)
+            development, evaluation = development_and_evaluation(loaded.validation.valid, config)
+        except DataRefused as exc:
+            mark_nothing_registered(run_id, run_name, f"data refused: {exc}")
+            raise
         existing = version_with_fingerprint(client, settings.model_name,
                                             lineage_tags[naming.TAG_FINGERPRINT])
         if existing is not None:
             mlflow.set_tag("duplicate_of_version", existing.version)
-            return TrainingOutcome(run.info.run_id, duplicate_of=str(existing.version))
-        development, evaluation = development_and_evaluation(loaded.validation.valid, config)
+            mark_nothing_registered(run_id, run_name, "same data, code and parameters as "
+                                                      f"version {existing.version}")
+            return TrainingOutcome(run_id, duplicate_of=str(existing.version))
         fitted = fit_model(development, config,
                            evaluation_positives=int(evaluation[LABEL_COLUMN].sum()))
         mlflow.set_tag("model_structure", describe(fitted.pipeline))
         metrics = _evaluate(fitted, evaluation)
         _log_partition(development, evaluation)
         model_info = log_pyfunc_model(fitted.pipeline, fitted.threshold, config.target_recall)
-        version_tags = {**lineage_tags, naming.TAG_THRESHOLD: f"{fitted.threshold:.6f}",
-                        **{naming.metric_tag(k): f"{v:.6f}" for k, v in metrics.items()}}
         version = str(mlflow.register_model(
             model_info.model_uri, settings.model_name,
             tags={naming.TAG_TRAINING_STATUS: naming.TRAINING_REGISTERING}).version)
-        tag_version(client, settings.model_name, version, version_tags)
+        _record_version(client, settings.model_name, version, run_id, lineage_tags,
+                        fitted.threshold, metrics,
+                        description.data_text(config.data, loaded.sha256,
+                                              len(loaded.validation.valid),
+                                              lineage_tags[naming.TAG_GIT_COMMIT], run_name))
         decision = judge_version(client, settings.model_name, version, settings.gate_policy)
         if decision.passed:
             _nominate(client, settings, version)
@@ -114,6 +127,24 @@ def train(config: TrainConfig, settings: ProjectSettings) -> TrainingOutcome:
                          naming.TAG_VALIDATION_STATUS: decision.status,
                          naming.TAG_VALIDATION_REASON: decision.summary})
         return TrainingOutcome(run.info.run_id, metrics, fitted.threshold, version, decision)
+
+
+def _record_version(client: MlflowClient, name: str, version: str, run_id: str,
+                    lineage_tags: dict[str, str], threshold: float, metrics: dict[str, float],
+                    data_text: str) -> None:
+    """Tag the version with what a person filters on (`naming.VERSION_LINEAGE_TAGS`, threshold,
+    headline metrics), put the rest into the run's `lineage.json`, and describe it."""
+    tag_version(client, name, version, {
+        **{k: v for k, v in lineage_tags.items() if k in naming.VERSION_LINEAGE_TAGS},
+        naming.TAG_THRESHOLD: f"{threshold:.6f}",
+        **{naming.metric_tag(m): f"{metrics[m]:.6f}" for m in naming.VERSION_METRICS
+           if m in metrics}})
+    version_record.write_sections(client, run_id, {
+        "lineage": {"model": name, "version": version, **lineage_tags},
+        "training": {"threshold": threshold, "metrics": metrics}})
+    description.set_section(client, name, version, description.DATA, data_text)
+    description.set_section(client, name, version, description.METRICS,
+                            description.metrics_text(metrics, threshold))
 
 
 def development_and_evaluation(tickets: pd.DataFrame,

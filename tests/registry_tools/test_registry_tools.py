@@ -17,6 +17,7 @@ from demo.tickets import GeneratorConfig, generate_tickets
 from mlflow_project.data.io import write_table
 from mlflow_project.registry import audit
 from mlflow_project.registry.lock import live_tickets
+from mlflow_project.registry.version_record import read_record
 from tests.support import BIN, Store
 
 pytestmark = pytest.mark.integration
@@ -94,8 +95,11 @@ def test_rollback_walks_back_through_production_history(trained: Store) -> None:
     assert _production(trained) == expected
     entry = _history(trained)[-1]
     assert (entry["action"], entry["reason"]) == ("rollback", "bad latency")
-    version_tags = trained.client().get_model_version(MODEL, expected).tags
-    assert version_tags["alias.production.reason"] == "bad latency"
+    described = trained.client().get_model_version(MODEL, expected).description
+    assert "**Production**: @production set (was v" in described
+    assert described.endswith(": bad latency")
+    moved_from = trained.client().get_model_version(MODEL, current).description
+    assert f"**Production**: @production moved on to v{expected} by " in moved_from
 
 
 def test_compare_scores_both_versions_on_the_same_rows(trained: Store) -> None:
@@ -109,9 +113,9 @@ def test_compare_scores_both_versions_on_the_same_rows(trained: Store) -> None:
     same = json.loads(_tools(trained, "compare", "2", "2", "--json").stdout)
     assert all(len(set(values.values())) == 1 for values in same["metrics"].values())
     mlflow.set_tracking_uri(trained.uri)
+    record = read_record(trained.client(), trained.client().get_model_version(MODEL, "2").run_id)
     assert same["metrics"]["roc_auc"]["2"] == pytest.approx(  # all of v2's evaluation rows
-        float(trained.client().get_model_version(MODEL, "2").tags["metric.gate.roc_auc"]),
-        abs=1e-6)
+        record["gate"]["metrics"]["roc_auc"], abs=1e-6)
     text = _tools(trained, "compare", "1", "3").stdout
     assert "roc_auc" in text
     assert "diff" in text

@@ -20,6 +20,7 @@ from google.cloud import run_v2
 from contracts.traffic import Change, Route
 from deploy.cloudrun.settings import CloudRunSettings
 from deploy.cloudrun.traffic import CloudRunTarget
+from mlflow_project.registry import audit
 from tests.deploy.cloudrun.fake_cloud_run import BY_REVISION, FakeCloudRun
 from tests.deploy.conftest import DeploymentRecords
 from tests.registry_tools.ab.support import Registry, ab
@@ -144,8 +145,9 @@ def test_promote_moves_production_through_the_gate_then_all_traffic(
     assert sent(fake_cloud_run) == [by_revision(V2, 100, "production")]
     assert registry.production() == "2"
     tags = registry.tags("2")
-    assert (tags["alias.production.previous_version"], tags["ab.outcome"],
-            tags["ab.end_reason"]) == ("1", "promoted", "better recall")
+    assert (tags["ab.outcome"], tags["ab.end_reason"]) == ("promoted", "better recall")
+    assert "**Production**: @production set (was v1) by " in registry.client().get_model_version(
+        "ticket_urgency", "2").description
 
 
 def test_promote_that_fails_after_the_registry_moved_can_be_finished_by_running_it_again(
@@ -203,10 +205,10 @@ def test_rollback_after_a_promotion_returns_traffic_and_alias_to_the_previous_ve
     assert result.exit_code == 0, result.output
     assert sent(fake_cloud_run) == [by_revision(V1, 100, "production")]
     assert registry.production() == "1"
-    assert registry.tags("1")["alias.production.reason"] == "complaints"
-    trail = [json.loads(v) for k, v in sorted(registry.client().get_registered_model(
-        "ticket_urgency").tags.items()) if k.startswith("audit.")]
-    assert [(e["action"], e["to_version"]) for e in trail if e["alias"] == "production"] == \
+    assert registry.client().get_model_version("ticket_urgency", "1").description.endswith(
+        ": complaints")
+    trail = audit.entries(registry.client(), "ticket_urgency")
+    assert [(e.action, e.to_version) for e in trail if e.alias == "production"] == \
         [("promote", "1"), ("promote", "2"), ("rollback", "1")]
 
 

@@ -286,7 +286,14 @@ def test_every_kind_of_alias_move_writes_one_audit_entry(
     ]
     assert audit.previous_production(trail[:6], naming.PRODUCTION) == "1"  # challenger skipped
     assert audit.previous_production(trail, naming.PRODUCTION) is None  # v1 served first
-    assert client.get_model_version(model, "2").tags["alias.challenger.set_by"] == "trainer"
+    described = client.get_model_version(model, "2").description
+    assert "**Challenger**: @challenger removed by ab at " in described
+    assert "**Production**: @production moved on to v1 by oncall at " in described
+    assert "audit." not in "".join(client.get_registered_model(model).tags)  # not on the model
+    audit_experiment = client.get_experiment_by_name(audit.experiment_name(model))
+    assert audit_experiment is not None
+    [trail_run] = client.search_runs([audit_experiment.experiment_id])
+    assert len([k for k in trail_run.data.tags if k.startswith("audit.")]) == 7
     assert live_tickets(client, model) == []
     lines = _history(monkeypatch, postgres_uri, model).splitlines()
     assert "nominate @challenger: - -> v1  by trainer  (passed the absolute bars)" in lines[0]

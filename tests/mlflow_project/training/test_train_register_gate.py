@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import mlflow
@@ -17,6 +18,7 @@ import pytest
 from demo.tickets import GeneratorConfig, generate_tickets
 from mlflow_project.cloud_metrics import names
 from mlflow_project.data.io import write_table
+from mlflow_project.registry.version_record import read_record
 from tests.mlflow_project.cloud_metrics.fake_monitoring import fake_monitoring
 from tests.support import BIN, EXPERIMENT, Store, free_port
 
@@ -41,8 +43,28 @@ def test_first_run_registers_a_gated_challenger_with_lineage(store: Store,
     assert tags["git_commit"]
     assert 0.0 < float(tags["threshold"]) < 1.0
     assert float(tags["metric.roc_auc"]) > 0.85
-    assert tags["alias.challenger.set_by"] == "integration-test"
-    assert tags["alias.challenger.reason"].startswith("passed the absolute bars")
+    assert len(tags) <= 12, sorted(tags)  # what a person filters on; the rest is in lineage.json
+    folder = store.root / "lineage-v1"
+    folder.mkdir()
+    record = json.loads(Path(client.download_artifacts(version.run_id, "lineage.json",
+                                                       str(folder))).read_text())
+    assert len(record["lineage"]["code_sha256"]) == 64
+    assert record["lineage"]["evaluation_rule"]
+    assert record["training"]["metrics"]["brier"] >= 0.0
+    assert record["gate"]["status"] == "passed"
+    text = version.description
+    assert f"sha256 {tags['data_sha256'][:12]}" in text
+    assert "**Gate**: passed against the absolute bars" in text
+    assert "**Challenger**: @challenger set by integration-test at 20" in text
+    assert "passed the absolute bars" in text.split("**Challenger**", 1)[1]
+
+
+def test_the_training_run_is_named_after_its_data_and_day(store: Store,
+                                                          tickets_csv: Path) -> None:
+    run = store.client().get_run(store.client().get_model_version(MODEL, "1").run_id)
+    digest = hashlib.sha256(tickets_csv.read_bytes()).hexdigest()
+    assert run.info.run_name == f"train-{digest[:12]}-{datetime.now(UTC).date().isoformat()}"
+    assert "nothing_registered" not in run.data.tags
 
 
 def test_the_run_logs_metrics_artifacts_and_dataset(store: Store) -> None:
@@ -103,6 +125,12 @@ def test_retraining_the_same_inputs_registers_nothing_new(store: Store,
     assert result.returncode == 0, result.stderr[-3000:]
     assert "same data, code and parameters as version 1" in result.stdout
     assert store.versions() == ["1"]
+    [run] = store.client().search_runs(
+        [store.client().get_experiment_by_name(EXPERIMENT).experiment_id],
+        filter_string="tags.nothing_registered != ''", max_results=1,
+        order_by=["attributes.start_time DESC"])
+    assert run.info.run_name.endswith("-nothing-registered")
+    assert run.data.tags["nothing_registered"] == "same data, code and parameters as version 1"
 
 
 def test_a_completed_run_reports_its_completion_to_cloud_monitoring(
@@ -139,10 +167,13 @@ def test_promotion_moves_production_and_records_who_when_why(store: Store) -> No
     client = store.client()
     assert str(client.get_model_version_by_alias(MODEL, "production").version) == "1"
     assert "challenger" not in client.get_registered_model(MODEL).aliases
-    tags = client.get_model_version(MODEL, "1").tags
-    assert tags["alias.production.set_by"] == "integration-test"
-    assert tags["alias.production.reason"] == "first release"
-    assert tags["alias.production.set_at"].startswith("20")
+    text = client.get_model_version(MODEL, "1").description
+    assert "**Production**: @production set by integration-test at 20" in text
+    assert text.endswith(": first release")
+    assert "**Challenger**: @challenger removed by integration-test" in text
+    status = store.run(str(BIN / "registry-tools"), "status", "--json")
+    [row] = json.loads(status.stdout)
+    assert (row["promoted_by"], row["promotion_reason"]) == ("integration-test", "first release")
 
 
 def test_a_fresh_process_predicts_with_the_production_model(store: Store) -> None:
@@ -169,8 +200,12 @@ def test_the_gate_refuses_a_model_worse_than_production(store: Store, tickets_cs
     assert tags["validation_status"] == "failed"
     assert "may be worse than production's" in tags["validation_reason"]
     assert "95% interval" in tags["validation_reason"]
-    assert float(tags["metric.gate.difference.roc_auc.high"]) < 0
+    gate = read_record(client, client.get_model_version(MODEL, "2").run_id)["gate"]
+    assert gate["overall"]["roc_auc"]["difference"]["high"] < 0
+    assert (gate["status"], gate["baseline_version"]) == ("failed", "1")
     assert tags["gate_baseline_version"] == "1"
+    assert "**Gate**: failed against production v1 at " in client.get_model_version(
+        MODEL, "2").description
     aliases = client.get_registered_model(MODEL).aliases
     assert {k: str(v) for k, v in aliases.items()} == {"production": "1"}
 
@@ -223,6 +258,8 @@ def test_bad_data_is_refused_and_nothing_is_registered(store: Store, tmp_path: P
         [store.client().get_experiment_by_name(EXPERIMENT).experiment_id],
         filter_string=f"params.data = '{path}'")
     assert [r.info.status for r in runs] == ["FAILED"]
+    assert runs[0].info.run_name.endswith("-nothing-registered")
+    assert runs[0].data.tags["nothing_registered"].startswith("data refused: ")
 
 
 def test_rejected_rows_are_quarantined_with_the_run(store: Store, tmp_path: Path) -> None:
