@@ -290,11 +290,11 @@ REASON ?=
 
 .PHONY: deploy deploy-telemetry ab-local-up ab-local-down ab-start ab-status ab-promote ab-abort ab-rollback
 
-# make deploy's stdout is the build's (with DRY_RUN=1 exactly what deploy.cloudrun.build prints);
+# make deploy's stdout is the build's (with DRY_RUN=1 exactly what deploy.cloudbuild prints);
 # its telemetry step reports on stderr.
 deploy: install ## deploy-telemetry, then build, push, deploy MODEL_ALIAS/MODEL_VERSION with TRAFFIC via Cloud Build (DRY_RUN=1 prints)
 	$(BIN)/python -m deploy.cloudrun.infra --only telemetry $(if $(filter 1 yes true,$(DRY_RUN)),--dry-run) >&2
-	$(BIN)/python -m deploy.cloudrun.build --traffic $(TRAFFIC) \
+	$(BIN)/python -m deploy.cloudbuild --traffic $(TRAFFIC) \
 	  $(if $(MODEL_VERSION),--model-version $(MODEL_VERSION),--model-alias $(MODEL_ALIAS)) \
 	  $(if $(GIT_SHA),--git-sha $(GIT_SHA)) $(if $(BRANCH),--branch $(BRANCH)) \
 	  $(if $(filter 1 yes true,$(DRY_RUN)),--dry-run)
@@ -333,7 +333,7 @@ REHEARSAL_ARGS ?=
 
 rollout-rehearsal: install ## make deploy's rollout on the local A/B stack: a healthy version to 100 %, a broken one rolled back (REHEARSAL_ARGS)
 	@$(MAKE) --no-print-directory system-deps SYSTEM_TOOLS=nginx
-	$(BIN)/python -m deploy.local.rollout_rehearsal $(REHEARSAL_ARGS)
+	$(BIN)/python -m deploy.rollout.rehearsal $(REHEARSAL_ARGS)
 
 rollout: install ## roll MODEL_VERSION out in watched steps (AB_TARGET=local|cloudrun; ROLLOUT_*; DRY_RUN=1 prints)
 	$(BIN)/python -m deploy.rollout --version $(MODEL_VERSION) $(if $(filter 1 yes true,$(DRY_RUN)),--dry-run)

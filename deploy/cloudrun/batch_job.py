@@ -50,7 +50,7 @@ from pydantic_settings import SettingsConfigDict
 
 from contracts.model_uri import default_model_uri
 from contracts.settings import PlatformSettings
-from deploy.cloudrun.build import checkout_commit
+from deploy.cloudrun.checkout import checkout_commit
 from deploy.cloudrun.images import ImageError, by_digest, commit_tag, digest_command
 from deploy.cloudrun.settings import CloudRunSettings
 from deploy.cloudrun.templates import UnknownPlaceholder, render

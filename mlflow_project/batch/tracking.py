@@ -6,7 +6,8 @@ parameters itself. `make batch-predict` runs the job in one process with `--expe
 then `batch_run` ensures the experiment (as `ticket-urgency ensure-experiment` would), opens the
 run here - the one place a batch run is started and named (`batch-<date>`) - and logs the same
 parameters and the `mlflow.project.entryPoint` tag, so a search by entry point finds both kinds.
-With neither, nothing is logged. The run is open while the job works: a job that fails leaves it FAILED.
+With neither, nothing is logged. The run is open while the job works: a job that fails leaves
+it FAILED.
 
 `record_run` then logs what came out: the model actually loaded and its version, metrics (rows
 in, scored, rejected, seconds, rows/s) and the summary as `batch_summary.json`.

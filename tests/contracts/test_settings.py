@@ -73,7 +73,7 @@ def test_an_empty_variable_counts_as_unset(monkeypatch: pytest.MonkeyPatch) -> N
 @pytest.mark.parametrize(("command", "variable", "value"), [
     ([str(BIN / "registry-tools"), "status"], "TU_GATE_MIN_ROC_AUC", "2"),
     ([str(BIN / "local-stack"), "status"], "STACK_MLFLOW_PORT", "0"),
-    ([sys.executable, "deploy/cloudrun/build.py", "--dry-run", "--git-sha", "abc", "--branch",
+    ([sys.executable, "deploy/cloudbuild.py", "--dry-run", "--git-sha", "abc", "--branch",
       "main"], "CLOUD_RUN_REGION", "Mars"),
 ])
 def test_a_bad_variable_exits_2_with_its_line_on_stderr(tmp_path: Path, command: list[str],

@@ -1,5 +1,5 @@
 """The smoke test's requests and checks, against the fake Cloud Run's tag URLs (a real HTTP
-server; the real prediction service answers it in tests/deploy/local/test_rollout_rehearsal)."""
+server; the real prediction service answers it in tests/deploy/rollout/test_rehearsal)."""
 
 from __future__ import annotations
 

@@ -184,7 +184,7 @@ def report(load: Load, outcomes: dict[str, str], final: dict[str, int],
 
 
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m deploy.local.rollout_rehearsal",
+    parser = argparse.ArgumentParser(prog="python -m deploy.rollout.rehearsal",
                                      description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--run-dir", type=Path,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from deploy.cloudrun import build as cloud_build
+from deploy import cloudbuild as cloud_build
 from deploy.cloudrun import deployments
 from deploy.cloudrun.settings import CloudRunSettings
 from tests.deploy.conftest import DeploymentRecords

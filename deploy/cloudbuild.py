@@ -1,7 +1,7 @@
 """`make deploy`: submit cloudbuild.yaml to Cloud Build, or print what that would run.
 
-    python -m deploy.cloudrun.build [--dry-run] [--model-version N | --model-alias ALIAS]
-                                   [--traffic all|none|1-99] [--git-sha SHA] [--branch NAME]
+    python -m deploy.cloudbuild [--dry-run] [--model-version N | --model-alias ALIAS]
+                              [--traffic all|none|1-99] [--git-sha SHA] [--branch NAME]
 
 The substitutions come from one place: cloudbuild.yaml's defaults, overridden by the same
 `CLOUD_RUN_*` variables `registry-tools ab` reads (`deploy.cloudrun.settings`; with
@@ -31,10 +31,10 @@ import yaml
 
 from contracts.model_uri import PRODUCTION, alias_uri, version_uri
 from contracts.settings import ModelSettings
+from deploy.cloudrun.checkout import REPO, checkout_commit, git
 from deploy.cloudrun.images import commit_tag
 from deploy.cloudrun.settings import CloudRunSettings
 
-REPO = Path(__file__).resolve().parents[2]
 CONFIG = REPO / "cloudbuild.yaml"
 IGNORE_FILE = "deploy/gcloudignore"
 BUILT_INS = frozenset({"PROJECT_ID", "BUILD_ID", "PROJECT_NUMBER", "LOCATION", "COMMIT_SHA",
@@ -163,22 +163,8 @@ def print_rollout_plan(version: str | None) -> None:
                CloudRunSettings.load())
 
 
-def _git(*args: str) -> str:
-    return subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True,
-                          check=True).stdout.strip()
-
-
-def checkout_commit() -> str:
-    """The checkout's commit (`git rev-parse HEAD`): the image tag when none is given."""
-    try:
-        return _git("rev-parse", "HEAD")
-    except (OSError, subprocess.CalledProcessError) as exc:
-        raise DeployError(f"cannot read the checkout's commit with git ({exc}); pass "
-                          "--git-sha") from None
-
-
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m deploy.cloudrun.build", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m deploy.cloudbuild", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dry-run", action="store_true", help="print, do not submit")
     which = parser.add_mutually_exclusive_group()
@@ -208,7 +194,7 @@ def substitutions(args: argparse.Namespace, config: Mapping[str, Any],
         "_MODEL_URI": model_uri(model_name, args.model_version, args.model_alias),
         "_TRAFFIC": args.traffic,
         "_GIT_SHA": commit_tag(args.git_sha or checkout_commit()),
-        "_BRANCH": branch_label(args.branch or _git("rev-parse", "--abbrev-ref", "HEAD")),
+        "_BRANCH": branch_label(args.branch or git("rev-parse", "--abbrev-ref", "HEAD")),
         "_TEST_ARGS": args.test_args,
         "_BUILD_SERVICE_ACCOUNT": settings.build_account,
     })

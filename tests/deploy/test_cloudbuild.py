@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from deploy.cloudrun import build as cloud_build
+from deploy import cloudbuild as cloud_build
 from deploy.cloudrun.naming import version_of
 from deploy.cloudrun.settings import CloudRunSettings
 from tests.deploy.conftest import REPO
@@ -32,7 +32,7 @@ def deploy(*args: str, env: dict[str, str] | None = None) -> subprocess.Complete
     """Run the script as `make deploy` does, with a fixed commit and branch."""
     base = {key: value for key, value in os.environ.items() if not key.startswith("CLOUD_RUN_")}
     return subprocess.run(
-        [sys.executable, "-m", "deploy.cloudrun.build", "--git-sha", SHA,
+        [sys.executable, "-m", "deploy.cloudbuild", "--git-sha", SHA,
          "--branch", "feature/ab-rollout", *args],
         cwd=REPO, env={**base, "MLFLOW_TRACKING_URI": "https://mlflow.example.com",
                        **(env or {})}, capture_output=True, text=True, timeout=60, check=False)
@@ -191,7 +191,7 @@ def test_the_image_is_tagged_with_the_commit_only_and_deployed_by_digest() -> No
 
 def test_a_commit_that_is_no_commit_id_is_refused() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "deploy.cloudrun.build", "--git-sha", "latest", "--branch", "x",
+        [sys.executable, "-m", "deploy.cloudbuild", "--git-sha", "latest", "--branch", "x",
          "--dry-run"], cwd=REPO, capture_output=True, text=True, timeout=60, check=False,
         env={**os.environ, "MLFLOW_TRACKING_URI": "https://mlflow.example.com"})
     assert result.returncode == 2

@@ -33,7 +33,7 @@ def test_the_rehearsal_rolls_a_healthy_version_out_and_a_broken_one_back(
         tmp_path: Path) -> None:
     require_tool(nginx_or_none(), "nginx", nginx.INSTALL_HINT)
     result = subprocess.run(
-        [sys.executable, "-m", "deploy.local.rollout_rehearsal", "--run-dir",
+        [sys.executable, "-m", "deploy.rollout.rehearsal", "--run-dir",
          str(tmp_path / "run"), "--window-seconds", "3"],
         cwd=REPO, capture_output=True, text=True, timeout=400, check=False)
     out = result.stdout
