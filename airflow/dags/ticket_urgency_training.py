@@ -51,9 +51,8 @@ def validate(snapshot: dict[str, Any]) -> dict[str, Any]:
 
 @task(execution_timeout=train_timeout())
 def train(snapshot: dict[str, Any]) -> dict[str, Any]:
-    """Train, register and gate one version as an MLflow Project run named after this run."""
-    dag_run = get_current_context()["dag_run"]
-    return training.train(load_settings(), snapshot, f"{dag_run.dag_id}/{dag_run.run_id}")
+    """Train, register and gate one version as an MLflow Project run (its URL in the log)."""
+    return training.train(load_settings(), snapshot)
 
 
 @task

@@ -191,24 +191,24 @@ def test_validate_refusal_fails_for_good_other_errors_are_retried(tmp_path: Path
 def test_mlflow_run_failures_are_told_apart_by_the_commands_reason(tmp_path: Path) -> None:
     snapshot = {"path": "/x.csv"}
     refused = settings_with(fake_bin(
-        tmp_path / "a", ticket_urgency="echo 1",
+        tmp_path / "a", ticket_urgency="echo 'experiment ticket_urgency: id 1'",
         mlflow='echo "error: training refused, nothing registered: empty" >&2; exit 1'))
     with pytest.raises(DeterministicFailure, match="training refused"):
-        training.train(refused, snapshot, "dag/run")
+        training.train(refused, snapshot)
     outage = settings_with(fake_bin(
-        tmp_path / "b", ticket_urgency="echo 1",
+        tmp_path / "b", ticket_urgency="echo 'experiment ticket_urgency: id 1'",
         mlflow='echo "error: the tracking server failed, no alias was moved" >&2; exit 1'))
     with pytest.raises(TransientFailure, match="tracking server failed"):
-        training.train(outage, snapshot, "dag/run")
+        training.train(outage, snapshot)
     args_file = tmp_path / "args"
     fine = settings_with(fake_bin(
-        tmp_path / "c", ticket_urgency="echo 1",
+        tmp_path / "c", ticket_urgency="echo 'experiment ticket_urgency: id 1'",
         mlflow=f'echo "$@" > {args_file}; echo "run abc123: same data, code and parameters as '
                f'version 4; nothing new registered"'))
-    outcome = training.train(fine, snapshot, "dag/run")
+    outcome = training.train(fine, snapshot)
     assert outcome["outcome"] == "duplicate"
     assert (outcome["version"], outcome["mlflow_run_id"]) == ("4", "abc123")
-    assert "--run-name dag/run" in args_file.read_text()
+    assert outcome["experiment_id"] == "1"
     assert "-P data=/x.csv" in args_file.read_text()
 
 

@@ -86,12 +86,11 @@ def test_first_run_registers_a_challenger(dag: Any, project: Project, data: Path
     assert note["verdict"]["validation_status"] == "passed"
     assert note["promotion"] == {"promoted": False, "reason": "the auto_promote param is off"}
     assert note["run_id"] == run.run_id
-    # the MLflow run is named after the Airflow run, so either UI leads to the other
-    assert note["training"]["mlflow_run_name"] == f"{DAG_ID}/{run.run_id}"
+    # the MLflow run carries the platform's readable name: train-<data hash>-<date>
     name = project.run("python", "-c", "import mlflow, sys; "
                        "print(mlflow.get_run(sys.argv[1]).info.run_name)",
                        note["training"]["mlflow_run_id"]).stdout.strip()
-    assert name == f"{DAG_ID}/{run.run_id}"
+    assert name.startswith(f"train-{note['snapshot']['sha256'][:12]}-"), name
     # the train task's log and XCom link the MLflow run it started
     experiment = project.run("python", "-c", "import mlflow, sys; "
                              "print(mlflow.get_run(sys.argv[1]).info.experiment_id)",

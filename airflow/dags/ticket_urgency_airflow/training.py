@@ -33,6 +33,8 @@ EXIT_REFUSED = 3
 REGISTERED = re.compile(r"^run (?P<run>\w+): registered \S+ version (?P<version>\d+)")
 DUPLICATE = re.compile(
     r"^run (?P<run>\w+): same data, code and parameters as version (?P<version>\d+)")
+# What `ticket-urgency ensure-experiment` prints.
+ENSURED_EXPERIMENT = re.compile(r"experiment .+: id (?P<id>\w+)")
 DETERMINISTIC_TRAINING_ERRORS = ("training refused", "invalid configuration")
 
 
@@ -107,12 +109,10 @@ def validate_snapshot(settings: PipelineSettings, snapshot: dict[str, Any]) -> d
     return summary
 
 
-def train(settings: PipelineSettings, snapshot: dict[str, Any], run_name: str) -> dict[str, Any]:
+def train(settings: PipelineSettings, snapshot: dict[str, Any]) -> dict[str, Any]:
     """`mlflow run -e train` on the snapshot; returns what it registered or which version it
-    duplicates (same data, code and parameters: nothing new is registered).
-
-    `run_name` names the MLflow run after the Airflow run (`<dag_id>/<run_id>`), so either UI
-    leads to the other.
+    duplicates (same data, code and parameters: nothing new is registered), with the link to
+    the MLflow run (named `train-<data hash>-<date>` by the job, like every training run).
     """
     experiment = settings.experiment_name
     ensured = run_command([settings.command("ticket-urgency"), "ensure-experiment", "--name",
@@ -122,7 +122,7 @@ def train(settings: PipelineSettings, snapshot: dict[str, Any], run_name: str) -
                                f"{ensured.error_message()}")
     result = run_command(
         [settings.command("mlflow"), "run", str(settings.mlproject_dir), "-e", "train",
-         "--env-manager", "local", "--experiment-name", experiment, "--run-name", run_name,
+         "--env-manager", "local", "--experiment-name", experiment,
          "-P", f"data={snapshot['path']}", "-P", f"experiment_name={experiment}"], settings)
     if not result.ok:
         reason = result.error_message()
@@ -132,15 +132,16 @@ def train(settings: PipelineSettings, snapshot: dict[str, Any], run_name: str) -
     outcome = training_outcome(result, experiment)
     experiment_id = _printed_id(ensured)
     url = log_run_link(settings, "training", experiment_id, outcome["mlflow_run_id"])
-    return {**outcome, "mlflow_run_name": run_name, "experiment_id": experiment_id,
+    return {**outcome, "experiment_id": experiment_id,
             "mlflow_run_url": url}
 
 
 def _printed_id(result: CommandResult) -> str:
-    """The id `ticket-urgency ensure-experiment` printed (its last one-word line)."""
+    """The id `ticket-urgency ensure-experiment` printed (`experiment NAME: id N`, its last)."""
     for line in reversed(result.lines):
-        if re.fullmatch(r"\w+", line.strip()):
-            return line.strip()
+        found = ENSURED_EXPERIMENT.fullmatch(line.strip())
+        if found:
+            return found["id"]
     raise TransientFailure(f"ensure-experiment printed no experiment id: {result.tail()}")
 
 
