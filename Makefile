@@ -137,7 +137,7 @@ test: install airflow-install bqemulator-install system-deps ## run every test: 
 	$(MAKE) --no-print-directory -j2 --output-sync=target test-project airflow-test
 
 test-project: install bqemulator-install system-deps ## the project's tests, without the DAG tests
-	$(BIN)/python -m pytest --ignore=tests/airflow $(PYTEST_ARGS)
+	MAKEFLAGS= $(BIN)/python -m pytest --ignore=tests/airflow $(PYTEST_ARGS)
 
 # The BigQuery emulator needs protobuf<7, the project protobuf 7: it gets an environment of its own.
 BQEMULATOR_VENV ?= .venv-bqemulator
@@ -198,7 +198,7 @@ airflow-status: airflow-install ## Airflow's components: pid, memory, health
 	$(AIRFLOW_LOCAL) status
 
 airflow-test: install airflow-install ## the DAG tests, in Airflow's environment
-	PROJECT_BIN=$(BIN) $(AIRFLOW_BIN)/python -m pytest tests/airflow $(PYTEST_ARGS)
+	MAKEFLAGS= PROJECT_BIN=$(BIN) $(AIRFLOW_BIN)/python -m pytest tests/airflow $(PYTEST_ARGS)
 
 airflow-lock: ## re-resolve airflow/constraints.txt from airflow/requirements.txt in a scratch venv
 	rm -rf .run/airflow-lock-venv && $(PYTHON) -m venv .run/airflow-lock-venv

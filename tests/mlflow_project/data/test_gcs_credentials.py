@@ -56,7 +56,8 @@ def test_an_emulator_address_without_its_scheme_is_refused(
 ])
 def test_training_and_validation_exit_3_with_one_line(
         tmp_path: Path, no_credentials: dict[str, str], command: tuple[str, ...]) -> None:
-    env = {**no_credentials, "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}",
+    (tmp_path / "store").mkdir()  # not ./mlflow.db, MLflow's default, which commands refuse
+    env = {**no_credentials, "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'store' / 'mlflow.db'}",
            "GOOGLE_APPLICATION_CREDENTIALS": str(tmp_path / "missing-key.json")}
     result = subprocess.run([str(BIN / "ticket-urgency"), *command], env=env, cwd=tmp_path,
                             capture_output=True, text=True, timeout=120, check=False)
