@@ -53,6 +53,17 @@ def _tracking_uri_stays_with_its_test() -> Iterator[None]:
         os.environ["MLFLOW_TRACKING_URI"] = before
 
 
+@pytest.fixture(autouse=True)
+def _sys_path_stays_with_its_test() -> Iterator[None]:
+    """Loading a pyfunc model puts its bundled code first on `sys.path` (MLflow's code_paths):
+    a `mlflow_project` holding only `model/`. Processes spawned later inherit that path and
+    could not import the rest of the project (the registry-lock race's waiters died of it), so
+    each test gets back the path it started with."""
+    before = list(sys.path)
+    yield
+    sys.path[:] = before
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _private_tracking_store(tmp_path_factory: pytest.TempPathFactory) -> None:
     """No test may write `mlflow.db` or `mlruns/` into the working directory by accident."""

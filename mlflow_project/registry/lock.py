@@ -1,25 +1,31 @@
 """The registry lock: one alias mover at a time per registered model, on every MLflow store.
 
-A ticket lock on the registered model `<name>.lock` (created when missing). To wait for the lock
-a process creates a model version of it, its ticket; the owner of the lowest-numbered live ticket
-holds the lock; releasing deletes exactly the owner's own ticket number. It rests on three
-properties of MLflow 3's `SqlAlchemyStore` (`store/model_registry/sqlalchemy_store.py`), which
-serves SQLite and PostgreSQL directly and behind `mlflow server` (whose REST handler passes
-`create`, `delete` and `search` of model versions straight to it):
+A ticket lock whose tickets are experiments named `<model>.lock.000000042` (zero-padded
+numbers), not a registered model: `registered models` lists only the models themselves. To wait
+for the lock a process creates the next-numbered ticket experiment; the owner of the lowest live
+ticket holds the lock; releasing deletes exactly the owner's own ticket. It rests on three
+properties of MLflow 3's `SqlAlchemyStore` (`store/tracking/sqlalchemy_store.py`), which serves
+SQLite and PostgreSQL directly and behind `mlflow server` (whose REST handler passes `create`,
+`delete` and `search` of experiments straight to it):
 
-1. A new ticket's number is higher than every ticket's created before it:
-   `create_model_version` numbers a version max(every version of the model, deleted ones
-   included) + 1 in its write transaction, and (name, version) is the primary key, so a racing
-   creator fails on the key and retries with a fresh maximum (PostgreSQL even serializes them on
-   the registered model's row, which the creation updates first; SQLite on its write lock).
-2. A deleted ticket stays deleted and its number is never reused: `delete_model_version` only
-   marks the row `deleted_internal`; reads skip such rows, deleting it again answers
-   RESOURCE_DOES_NOT_EXIST. (Deleting the registered model `<name>.lock` itself would restart the
-   numbering: nothing here does, and no one else should.)
-3. One `search_model_versions` is one consistent snapshot of the live tickets.
+1. A new ticket's number is higher than every ticket's created before it: a waiter creates
+   number (highest number ever taken, deleted tickets included) + 1, and experiment names are
+   unique (a database constraint), so a racing creator of the same number fails with
+   RESOURCE_ALREADY_EXISTS and tries the next. As deleting an experiment keeps its name, the
+   numbers taken are always 1..N without a gap, and a creation succeeds only as N + 1.
+2. A deleted ticket stays deleted and its number is never reused: `delete_experiment` only marks
+   the experiment deleted; an ACTIVE_ONLY search skips it, deleting it again answers
+   RESOURCE_DOES_NOT_EXIST. (`mlflow gc` on ticket experiments would free their names and, on
+   SQLite, their ids: do not run it on `*.lock.*` experiments while alias moves may run.)
+3. One `search_experiments` is one consistent snapshot of the live tickets.
+
+The tickets sit in a clearly separate place of their own: the experiments list shows a live
+ticket only while its move runs, deleted tickets are under "deleted experiments" (`mlflow gc`
+removes them when no move runs), and they never appear among registered models, model versions
+or the model's tags.
 
 So at any moment exactly one live ticket is lowest, and a ticket stops being lowest only when
-it is deleted: released by its owner, or broken as stale. Breaking deletes one specific number,
+it is deleted: released by its owner, or broken as stale. Breaking deletes one specific ticket,
 so waiters that break the same stale ticket at once all delete that one (the late ones get
 not-found) and never the next holder's. A waiter whose own ticket was broken notices (it is no
 longer live) and takes a new one; on timeout, or any error, a waiter deletes its own ticket.
@@ -41,8 +47,7 @@ that allowance after the check (a stalled process or request) can land after the
 after a waiter broke the ticket. The lease is stale_after (default 10 min) against writes of
 milliseconds, so this needs a stall of minutes. A store read from a lagging replica (MLflow's
 `read_db_uri`) eats into the allowance by its lag. A holder that overran its lease is reported
-when it releases. Tickets are ordinary model versions of `<name>.lock`: registry webhooks and
-searches across all models see them.
+when it releases.
 """
 
 from __future__ import annotations
@@ -57,17 +62,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from mlflow import MlflowClient
-from mlflow.entities.model_registry import ModelVersion
+from mlflow.entities import Experiment, ViewType
 from mlflow.exceptions import MlflowException
 
+from mlflow_project.runs import local_artifact_root
 from mlflow_project.tracking_store import unreachable_server
 
 log = logging.getLogger(__name__)
 
-TICKET_SOURCE = "mlflow-lock:/ticket"  # not a local path: `mlflow server` refuses those
+NUMBER_DIGITS = 9
 CLOCK_SKEW = 60.0  # seconds the store's clock and a waiter's may differ by
 WRITE_ALLOWANCE = 30.0  # seconds of lease `held()` leaves for the writes after it (at most half)
 NOT_FOUND = "RESOURCE_DOES_NOT_EXIST"
+TAKEN = "RESOURCE_ALREADY_EXISTS"
 CREATE_ATTEMPTS = 20  # ticket creations that collided (or failed) in a row before giving up
 TAG_HOLDER = "holder"
 TAG_TOKEN = "token"
@@ -89,6 +96,7 @@ class Ticket:
     """A live ticket of a registry lock: its number, owner and the lease it declared."""
 
     number: int
+    experiment_id: str
     holder: str
     token: str
     created_ms: int
@@ -96,11 +104,12 @@ class Ticket:
     wait: float | None
 
     @classmethod
-    def of(cls, version: ModelVersion) -> Ticket:
-        """The ticket a model version of the lock model stands for."""
-        tags = version.tags
-        return cls(number=int(version.version), holder=tags.get(TAG_HOLDER, "unknown"),
-                   token=tags.get(TAG_TOKEN, ""), created_ms=int(version.creation_timestamp or 0),
+    def of(cls, experiment: Experiment, number: int) -> Ticket:
+        """The ticket a ticket experiment (numbered `number`) stands for."""
+        tags = experiment.tags
+        return cls(number=number, experiment_id=str(experiment.experiment_id),
+                   holder=tags.get(TAG_HOLDER, "unknown"), token=tags.get(TAG_TOKEN, ""),
+                   created_ms=int(experiment.creation_time or 0),
                    lease=_seconds(tags.get(TAG_LEASE)), wait=_seconds(tags.get(TAG_WAIT)))
 
     def age(self) -> float:
@@ -108,15 +117,39 @@ class Ticket:
         return time.time() - self.created_ms / 1000
 
 
-def lock_name(model_name: str) -> str:
-    """The registered model whose versions are the tickets of the lock on `model_name`."""
-    return f"{model_name}.lock"
+def ticket_prefix(model_name: str) -> str:
+    """What the names of the ticket experiments of the lock on `model_name` start with."""
+    return f"{model_name}.lock."
+
+
+def ticket_name(model_name: str, number: int) -> str:
+    """The name of ticket `number` of the lock on `model_name`."""
+    return f"{ticket_prefix(model_name)}{number:0{NUMBER_DIGITS}d}"
 
 
 def live_tickets(client: MlflowClient, model_name: str) -> list[Ticket]:
-    """The live tickets of `model_name`'s lock, lowest (the holder's) first (none: no lock yet)."""
-    found = client.search_model_versions(f"name = '{lock_name(model_name)}'")
-    return sorted((Ticket.of(v) for v in found), key=lambda t: t.number)
+    """The live tickets of `model_name`'s lock, lowest (the holder's) first (none: no move)."""
+    found = client.search_experiments(view_type=ViewType.ACTIVE_ONLY,
+                                      filter_string=_name_like(model_name))
+    tickets = [Ticket.of(e, number) for e in found
+               if (number := _number(model_name, e.name)) is not None]
+    return sorted(tickets, key=lambda t: t.number)
+
+
+def highest_number(client: MlflowClient, model_name: str) -> int:
+    """The highest ticket number ever taken on `model_name`'s lock, deleted ones included."""
+    page_token = None
+    while True:
+        page = client.search_experiments(view_type=ViewType.ALL, max_results=100,
+                                         filter_string=_name_like(model_name),
+                                         order_by=["name DESC"], page_token=page_token)
+        for experiment in page:  # LIKE's `_` matches any character: the first exact match
+            number = _number(model_name, experiment.name)
+            if number is not None:
+                return number
+        page_token = page.token
+        if not page_token:
+            return 0
 
 
 class RegistryLock:
@@ -130,11 +163,12 @@ class RegistryLock:
         self.stale_after = stale_after
         self._token = uuid.uuid4().hex
         self._lease_end: float | None = None  # monotonic; set while held
+        self._location: str | None = None  # the tickets' artifact root; set by the first ticket
 
     @property
     def name(self) -> str:
-        """The lock model's name."""
-        return lock_name(self.model_name)
+        """The lock's name in messages: `<model>.lock`."""
+        return ticket_prefix(self.model_name).rstrip(".")
 
     def held(self) -> bool:
         """True if our ticket is live and lowest and a write allowance of our lease remains.
@@ -178,7 +212,7 @@ class RegistryLock:
                         "broken as stale" if not mine else "still live")
         self._lease_end = None
         for ticket in mine:
-            self._delete(ticket.number)
+            self._delete(ticket)
 
     def _wait_for_turn(self, deadline: float, wait: float, poll: float) -> None:
         """Take a ticket and poll until it is the lowest; break stale tickets ahead of it."""
@@ -203,7 +237,7 @@ class RegistryLock:
             if self._is_stale(lowest, seen):
                 log.warning("breaking the stale ticket %d of %s held by %r (taken %.0f s ago)",
                             lowest.number, self.name, lowest.holder, lowest.age())
-                self._delete(lowest.number)
+                self._delete(lowest)
                 continue
             self._require_time_left(deadline, wait, live)
             self._pause(poll, _position(live, self._token), deadline)
@@ -211,49 +245,40 @@ class RegistryLock:
     def _take_ticket(self, deadline: float) -> float:
         """Create our ticket; the monotonic time just before, when it cannot be lowest yet.
 
-        Creates the lock model when missing. The SQL store gives up (INTERNAL_ERROR, nothing
-        written) when racing creators collide three times: then we try again, up to
+        The first ticket checks that the model exists (a missing model raises
+        RESOURCE_DOES_NOT_EXIST naming it, and gets no lock). A number another waiter took first
+        (RESOURCE_ALREADY_EXISTS), or a collision the SQL store gave up on (INTERNAL_ERROR,
+        nothing written), makes us read the highest number again and try the next, up to
         CREATE_ATTEMPTS times and never past the deadline. An unreachable store answers
         INTERNAL_ERROR too, after MLflow's own HTTP retries: it fails at once, not after the
         whole wait.
         """
+        if self._location is None:
+            self.client.get_registered_model(self.model_name)
+            self._location = local_artifact_root(self.client.tracking_uri, None) or ""
         started = time.monotonic()
         attempts = 0
         tags = {TAG_HOLDER: self.holder, TAG_TOKEN: self._token,
                 TAG_LEASE: repr(float(self.stale_after)),  # exactly: breakers go by it
                 TAG_WAIT: repr(max(0.0, deadline - started)),
-                TAG_SINCE: datetime.now(UTC).isoformat(timespec="seconds")}
+                TAG_SINCE: datetime.now(UTC).isoformat(timespec="seconds"),
+                "mlflow.note.content": f"A ticket of the lock on {self.model_name}'s aliases, "
+                                       f"taken by {self.holder} (mlflow_project.registry.lock); "
+                                       "deleted when released. Do not use or restore it."}
         while True:
+            name = ticket_name(self.model_name, highest_number(self.client, self.model_name) + 1)
+            location = f"{self._location.rstrip('/')}/{name}" if self._location else None
             try:
-                self.client.create_model_version(self.name, TICKET_SOURCE, tags=tags,
-                                                 description=f"ticket of {self.holder}",
-                                                 await_creation_for=0)
+                self.client.create_experiment(name, artifact_location=location, tags=tags)
                 return started
             except MlflowException as exc:
                 attempts += 1
-                if exc.error_code == NOT_FOUND:
-                    self._create_lock_model()
-                elif (exc.error_code != "INTERNAL_ERROR" or unreachable_server(exc)
-                      or attempts >= CREATE_ATTEMPTS or time.monotonic() >= deadline):
+                if (exc.error_code not in (TAKEN, "INTERNAL_ERROR") or unreachable_server(exc)
+                        or attempts >= CREATE_ATTEMPTS or time.monotonic() >= deadline):
                     raise
-                else:
-                    log.info("creating a ticket of %s collided (%s); trying again", self.name,
-                             exc.message)
-                    time.sleep(random.uniform(0, 0.05))
-
-    def _create_lock_model(self) -> None:
-        """Create the lock model of an existing model; another waiter doing so too is fine.
-
-        A model that does not exist raises RESOURCE_DOES_NOT_EXIST naming it, and gets no lock.
-        """
-        self.client.get_registered_model(self.model_name)
-        try:
-            self.client.create_registered_model(
-                self.name, description=f"Tickets of the lock on {self.model_name}'s aliases "
-                                       "(mlflow_project.registry.lock); do not delete.")
-        except MlflowException as exc:
-            if exc.error_code != "RESOURCE_ALREADY_EXISTS":
-                raise
+                log.info("taking ticket %s collided (%s); trying the next", name,
+                         exc.error_code)
+                time.sleep(random.uniform(0, 0.05))
 
     def _is_stale(self, ticket: Ticket, first_seen_lowest: float) -> bool:
         """Whether the lowest ticket's owner is past its lease by either rule (module doc)."""
@@ -281,12 +306,12 @@ class RegistryLock:
     def _delete_mine(self) -> None:
         for ticket in live_tickets(self.client, self.model_name):
             if ticket.token == self._token:
-                self._delete(ticket.number)
+                self._delete(ticket)
 
-    def _delete(self, number: int) -> None:
-        """Delete one ticket number; already deleted (by another breaker) is fine."""
+    def _delete(self, ticket: Ticket) -> None:
+        """Delete one ticket; already deleted (by another breaker) is fine."""
         try:
-            self.client.delete_model_version(self.name, str(number))
+            self.client.delete_experiment(ticket.experiment_id)
         except MlflowException as exc:
             if exc.error_code != NOT_FOUND:
                 raise
@@ -326,3 +351,16 @@ def _seconds(text: str | None) -> float | None:
         return float(text) if text is not None else None
     except ValueError:
         return None
+
+
+def _name_like(model_name: str) -> str:
+    """A search filter for the ticket experiments of `model_name`'s lock (and a few look-alikes:
+    LIKE's `_` matches any character, so callers keep exact matches only)."""
+    return f"name LIKE '{ticket_prefix(model_name)}%'"
+
+
+def _number(model_name: str, name: str) -> int | None:
+    """The ticket number an experiment name stands for; None when it is not a ticket's name."""
+    digits = name.removeprefix(ticket_prefix(model_name))
+    exact = name.startswith(ticket_prefix(model_name)) and len(digits) == NUMBER_DIGITS
+    return int(digits) if exact and digits.isdigit() else None

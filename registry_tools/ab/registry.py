@@ -2,13 +2,15 @@
 
 Reads happen once per command into a `RegistryView`; the checks on it are pure. Alias moves go
 through `registry_tools.promotion` (`promote`: the gate; `rollback`: the audit trail; both
-serialized by the registry lock and audited), and a few `ab.*` tags on the
-challenger version that record the experiment: when it started, at what percent, by whom, and
-how it ended. `ab status` reads `ab.started_at` to analyse only this experiment's predictions.
+serialized by the registry lock and audited), and one tag `ab` on the challenger version, a JSON
+record of the experiment: when it started, at what percent, by whom and why, and how it ended
+(one tag, so a version keeps at most 12). `ab status` reads its `started_at` to analyse only this
+experiment's predictions.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,13 +23,8 @@ from mlflow_project.registry.gate import GatePolicy
 from mlflow_project.registry.store import tag_version, version_by_alias
 from registry_tools.promotion import Promotion, promote
 
-TAG_STARTED_AT = "ab.started_at"
-TAG_STARTED_BY = "ab.started_by"
-TAG_PERCENT = "ab.percent"
-TAG_ENDED_AT = "ab.ended_at"
-TAG_OUTCOME = "ab.outcome"
-TAG_REASON = "ab.reason"
-TAG_END_REASON = "ab.end_reason"
+TAG_AB = "ab"  # the A/B record: started_at, started_by, percent, reason, outcome, ended_at,
+# end_reason
 
 
 @dataclass(frozen=True)
@@ -38,7 +35,7 @@ class RegistryView:
     production: str | None
     previous: str | None  # where a rollback goes: from the audit trail, as `rollback` decides
     statuses: Mapping[str, str]  # version -> validation_status
-    experiment_started: Mapping[str, str]  # version -> ab.started_at
+    experiment_started: Mapping[str, str]  # version -> its A/B record's started_at
 
 
 def read_view(client: MlflowClient, name: str) -> RegistryView:
@@ -53,8 +50,8 @@ def read_view(client: MlflowClient, name: str) -> RegistryView:
         previous=previous,
         statuses={str(v.version): v.tags.get(naming.TAG_VALIDATION_STATUS, "not validated")
                   for v in versions},
-        experiment_started={str(v.version): v.tags[TAG_STARTED_AT] for v in versions
-                            if TAG_STARTED_AT in v.tags})
+        experiment_started={str(v.version): record["started_at"] for v in versions
+                            if "started_at" in (record := ab_record(v.tags))})
 
 
 def require_production(view: RegistryView) -> str:
@@ -78,20 +75,26 @@ def check_candidate(view: RegistryView, version: str) -> None:
         raise PlanError(f"version {version} is already in production")
 
 
+def ab_record(tags: Mapping[str, str]) -> dict[str, str]:
+    """A version's A/B record from its tags ({} when it was never A/B tested)."""
+    text = tags.get(TAG_AB)
+    return {str(k): str(v) for k, v in json.loads(text).items()} if text else {}
+
+
 def record_start(client: MlflowClient, name: str, version: str, *, percent: int, actor: str,
                  reason: str) -> None:
-    """Tag the challenger with when, by whom, why and at what percent its experiment started."""
-    tag_version(client, name, version, {TAG_STARTED_AT: _now(), TAG_STARTED_BY: actor,
-                                        TAG_PERCENT: percent, TAG_REASON: reason,
-                                        TAG_OUTCOME: "running", TAG_ENDED_AT: "",
-                                        TAG_END_REASON: ""})
+    """Record on the challenger when, by whom, why and at what percent its experiment started."""
+    _write_record(client, name, version, {
+        "started_at": _now(), "started_by": actor, "percent": str(percent), "reason": reason,
+        "outcome": "running", "ended_at": "", "end_reason": ""})
 
 
 def record_end(client: MlflowClient, name: str, version: str, *, outcome: str,
                reason: str) -> None:
-    """Tag the challenger with how (`promoted`, `aborted`), when and why its experiment ended."""
-    tag_version(client, name, version, {TAG_ENDED_AT: _now(), TAG_OUTCOME: outcome,
-                                        TAG_END_REASON: reason})
+    """Record on the challenger how (`promoted`, `aborted`), when and why its experiment ended."""
+    started = ab_record(client.get_model_version(name, version).tags)
+    _write_record(client, name, version, {**started, "ended_at": _now(), "outcome": outcome,
+                                          "end_reason": reason})
 
 
 def promote_through_gate(client: MlflowClient, view: RegistryView, version: str, *, actor: str,
@@ -105,6 +108,11 @@ def promote_through_gate(client: MlflowClient, view: RegistryView, version: str,
         return None
     return promote(client, view.name, version, actor=actor, reason=reason, policy=policy,
                    force=force)
+
+
+def _write_record(client: MlflowClient, name: str, version: str,
+                  record: Mapping[str, str]) -> None:
+    tag_version(client, name, version, {TAG_AB: json.dumps(record)})
 
 
 def _now() -> str:

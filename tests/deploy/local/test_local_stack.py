@@ -79,7 +79,7 @@ def test_training_stores_models_in_gcs_and_the_registry_in_postgres(
     assert any(o.endswith("/evaluation/holdout.parquet") for o in objects)
     assert all(o.startswith(f"{stack.settings.artifact_prefix}/") for o in objects)
     assert stack.sql(f"SELECT name, version FROM model_versions WHERE name = '{MODEL}'") == [
-        (MODEL, 1)]  # the registry lock's tickets are versions of {MODEL}.lock
+        (MODEL, 1)]
     assert stack.sql("SELECT alias, version FROM registered_model_aliases") == [("production", 1)]
     assert _predict(stack)[0]["model"] == f"{MODEL} v1"
 

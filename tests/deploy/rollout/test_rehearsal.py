@@ -94,4 +94,4 @@ def test_ab_start_refuses_a_challenger_failing_its_smoke_test_and_gives_it_no_tr
     routes = load_state(tmp_path / "ab").routes
     assert routes == [Route("ticket-urgency-api-v1", 100, "production"),
                       Route("ticket-urgency-api-v3", 0, "challenger")]
-    assert "ab.outcome" not in with_broken_challenger.tags("3")
+    assert "ab" not in with_broken_challenger.tags("3")

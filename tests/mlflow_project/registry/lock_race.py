@@ -16,6 +16,7 @@ from mlflow_project.registry.lock import LockLost, LockTimeout, live_tickets, re
 RACE_LEASE = 5.0  # each holder's stale_after: far above the milliseconds it holds the lock
 RACE_WAIT = 60.0
 RACE_POLL = 0.03
+READY = "ready"  # what a waiter process reports once it has started, before its first trial
 
 
 def hold_once(client: MlflowClient, model: str, marker: Path, who: str) -> str:
@@ -48,6 +49,7 @@ def process_waiter(uri: str, model: str, marker: str, barrier: Any, results: Any
                     trials: int, index: int) -> None:
     """A waiter in a process of its own: one attempt per trial, all starting together."""
     client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    results.put(READY)
     for trial in range(trials):
         barrier.wait()
         results.put(hold_once(client, model, Path(marker), f"process {index} trial {trial}"))
@@ -59,7 +61,8 @@ BREAKER_LEASE = 60.0  # the holder's lease: far beyond the loser's wait, so it i
 
 def double_breaker(uri: str, model: str, crashed: Any, barriers: Any, results: Any,
                    rounds: int, index: int) -> None:
-    """One of two processes breaking the same stale ticket (`crashed.value`) each round.
+    """One of two processes breaking the same stale ticket (experiment `crashed.value`) each
+    round.
 
     `barriers` are (start, broke, done, after): all start together; both breakers wait at
     `broke` right before deleting the stale ticket, so both delete it at once; each reports
@@ -69,6 +72,7 @@ def double_breaker(uri: str, model: str, crashed: Any, barriers: Any, results: A
     client = MlflowClient(tracking_uri=uri, registry_uri=uri)
     breaks: list[str] = []
     _delete_stale_together(client, crashed, broke, breaks)
+    results.put(READY)
     for trial in range(rounds):
         start.wait()
         outcome = _contend(client, model, f"breaker {index} round {trial}", results, breaks,
@@ -103,20 +107,21 @@ def _contend(client: MlflowClient, model: str, who: str, results: Any, breaks: l
 
 def _delete_stale_together(client: MlflowClient, crashed: Any, broke: Any,
                            breaks: list[str]) -> None:
-    """Make `client` wait at `broke` before deleting the stale ticket, and note how each of its
-    deletes of it ended (`deleted`, or the store's error code)."""
-    delete = client.delete_model_version
+    """Make `client` wait at `broke` before deleting the stale ticket (the experiment id
+    `crashed.value`), and note how each of its deletes of it ended (`deleted`, or the store's
+    error code)."""
+    delete = client.delete_experiment
 
-    def delete_in_step(name: str, version: str) -> None:
-        if int(version) != crashed.value:
-            delete(name, version)
+    def delete_in_step(experiment_id: str) -> None:
+        if int(experiment_id) != crashed.value:
+            delete(experiment_id)
             return
         broke.wait()
         try:
-            delete(name, version)
+            delete(experiment_id)
         except MlflowException as exc:
             breaks.append(str(exc.error_code))
             raise
         breaks.append("deleted")
 
-    client.delete_model_version = delete_in_step  # type: ignore[method-assign]
+    client.delete_experiment = delete_in_step  # type: ignore[method-assign]

@@ -12,15 +12,19 @@ from __future__ import annotations
 import json
 import logging
 import multiprocessing
+import queue
 import threading
 import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
+from contextlib import suppress
 from pathlib import Path
+from typing import Any
 
 import pytest
 from mlflow import MlflowClient
+from mlflow.entities import ViewType
 from mlflow.exceptions import MlflowException
 from typer.testing import CliRunner
 
@@ -28,18 +32,20 @@ from deploy.registry_tools_cli import app
 from mlflow_project.registry import audit, moves, naming
 from mlflow_project.registry.gate import GatePolicy
 from mlflow_project.registry.lock import (
-    TICKET_SOURCE,
     LockLost,
     LockTimeout,
+    Ticket,
+    highest_number,
     live_tickets,
-    lock_name,
     registry_lock,
+    ticket_name,
 )
 from registry_tools.ab.registry import promote_through_gate, read_view
 from registry_tools.promotion import promote, rollback
 from tests.mlflow_project.registry.lock_race import (
     BREAKER_WAIT,
     RACE_WAIT,
+    READY,
     double_breaker,
     hold_once,
     process_waiter,
@@ -51,6 +57,7 @@ pytestmark = pytest.mark.integration
 VERSION_SOURCE = "lock-tests:/model"  # the registry never opens it: versions here are not loaded
 CRASHED_LEASE = 0.2  # the lease the crashed holder's ticket declared
 DOUBLE_BREAK_ROUNDS = 3
+WORKER_START = 300.0  # seconds a spawned waiter process may take to start
 
 
 def _client(uri: str) -> MlflowClient:
@@ -80,15 +87,28 @@ def _model(client: MlflowClient, versions: int = 1) -> str:
     return name
 
 
-def _crashed_ticket(client: MlflowClient, model: str, *, lease: float) -> int:
+def _crashed_ticket(client: MlflowClient, model: str, *, lease: float) -> Ticket:
     """The ticket a holder that crashed would have left, declaring a lease of `lease` s."""
-    if not client.search_registered_models(f"name = '{lock_name(model)}'"):
-        client.create_registered_model(lock_name(model))
-    ticket = client.create_model_version(
-        lock_name(model), TICKET_SOURCE, await_creation_for=0,
-        tags={"holder": "crashed", "token": uuid.uuid4().hex, "lease_seconds": str(lease),
-              "wait_seconds": "0"})
-    return int(ticket.version)
+    name = ticket_name(model, highest_number(client, model) + 1)
+    experiment_id = client.create_experiment(
+        name, tags={"holder": "crashed", "token": uuid.uuid4().hex, "lease_seconds": str(lease),
+                    "wait_seconds": "0"})
+    return Ticket.of(client.get_experiment(experiment_id), int(name.rsplit(".", 1)[1]))
+
+
+def _await_ready(workers: list[Any], results: Any, timeout: float = WORKER_START) -> None:
+    """Wait until every worker process has started (spawned interpreters import MLflow: slow on
+    a busy machine), so the trials' barriers time only the race; a worker that died says so."""
+    deadline = time.monotonic() + timeout
+    ready = 0
+    while ready < len(workers):
+        dead = [w.exitcode for w in workers if w.exitcode is not None]
+        assert not dead, f"a waiter process exited with {dead} before its first trial"
+        assert time.monotonic() < deadline, f"{ready} of {len(workers)} waiters started in " \
+                                            f"{timeout:g} s"
+        with suppress(queue.Empty):
+            assert results.get(timeout=1) == READY
+            ready += 1
 
 
 def _in_thread(target: Callable[[], None]) -> tuple[threading.Thread, list[BaseException]]:
@@ -120,14 +140,19 @@ def test_the_lock_queues_times_out_and_breaks_stale_tickets_on_every_store(
         assert live_tickets(client, model) == [ticket]  # the waiter took its ticket away
     assert live_tickets(client, model) == []
     crashed = _crashed_ticket(client, model, lease=0.1)
-    assert crashed > ticket.number
+    assert crashed.number > ticket.number
     with registry_lock(client, model, holder="breaker", wait=5, poll=0.05) as lock:
         (mine,) = live_tickets(client, model)
-        assert mine.number > crashed  # numbers grow and are never reused
+        assert mine.number > crashed.number  # numbers grow and are never reused
         assert lock.held()
     with pytest.raises(MlflowException) as deleted:
-        client.delete_model_version(lock_name(model), str(crashed))
+        client.delete_experiment(crashed.experiment_id)
     assert deleted.value.error_code == "RESOURCE_DOES_NOT_EXIST"  # deleting twice: not found
+    # The tickets are experiments: no registered model, no version and no model tag for them.
+    assert [m.name for m in client.search_registered_models(f"name LIKE '{model}%'")] == [model]
+    assert client.get_registered_model(model).tags == {}
+    assert {e.name for e in client.search_experiments(view_type=ViewType.DELETED_ONLY)} >= {
+        ticket_name(model, n) for n in (ticket.number, crashed.number, mine.number)}
 
 
 def test_a_ticket_left_by_a_crash_long_ago_is_broken_at_once(
@@ -136,7 +161,7 @@ def test_a_ticket_left_by_a_crash_long_ago_is_broken_at_once(
     model = _model(client)
     an_hour_ago = int((time.time() - 3600) * 1000)
     with monkeypatch.context() as back_then:
-        back_then.setattr("mlflow.store.model_registry.sqlalchemy_store.get_current_time_millis",
+        back_then.setattr("mlflow.store.tracking.sqlalchemy_store.get_current_time_millis",
                           lambda: an_hour_ago)
         _crashed_ticket(client, model, lease=600)
     started = time.monotonic()
@@ -211,12 +236,17 @@ def _race(uri: str, marker: Path, *, trials: int, threads: int, processes: int) 
         worker.start()
     outcomes: Counter[str] = Counter()
     try:
+        _await_ready(workers, results)
         for trial in range(trials):
             _crashed_ticket(client, model, lease=CRASHED_LEASE)
             found: list[str] = []
 
             def waiter(index: int, trial: int = trial, found: list[str] = found) -> None:
-                barrier.wait()
+                try:
+                    barrier.wait()
+                except threading.BrokenBarrierError:  # an outcome, not a thread's traceback
+                    found.append("never started: the trial's barrier broke")
+                    return
                 found.append(hold_once(client, model, marker, f"thread {index} trial {trial}"))
 
             pool = [threading.Thread(target=waiter, args=(index,)) for index in range(threads)]
@@ -229,6 +259,7 @@ def _race(uri: str, marker: Path, *, trials: int, threads: int, processes: int) 
             outcomes.update(found)
             assert live_tickets(client, model) == [], f"trial {trial}: tickets left behind"
     finally:
+        barrier.abort()  # a failed trial releases whoever still waits (after the last, a no-op)
         for worker in workers:
             worker.join(30)
             if worker.is_alive():
@@ -329,8 +360,9 @@ def test_two_processes_breaking_one_stale_ticket_at_once_leave_exactly_one_holde
     for worker in workers:
         worker.start()
     try:
+        _await_ready(workers, results)
         for trial in range(DOUBLE_BREAK_ROUNDS):
-            crashed.value = _crashed_ticket(client, model, lease=CRASHED_LEASE)
+            crashed.value = int(_crashed_ticket(client, model, lease=CRASHED_LEASE).experiment_id)
             start.wait()
             held, refused = sorted((results.get(timeout=60) for _ in range(2)),
                                    key=lambda outcome: outcome["outcome"])
@@ -348,7 +380,7 @@ def test_two_processes_breaking_one_stale_ticket_at_once_leave_exactly_one_holde
             after.wait()
             assert live_tickets(client, model) == [], f"round {trial}: tickets left behind"
             with pytest.raises(MlflowException) as gone:
-                client.delete_model_version(lock_name(model), str(crashed.value))
+                client.delete_experiment(str(crashed.value))
             assert gone.value.error_code == "RESOURCE_DOES_NOT_EXIST"
     finally:
         for barrier in (start, broke, done, after):
