@@ -141,7 +141,7 @@ test: install airflow-install bqemulator-install system-deps ## run every test: 
 	$(MAKE) --no-print-directory -j2 --output-sync=target test-project airflow-test
 
 test-project: install bqemulator-install system-deps ## the project's tests, without the DAG tests
-	MAKEFLAGS= $(BIN)/python -m pytest --ignore=tests/airflow -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+	MAKEFLAGS= $(BIN)/python -m pytest --ignore=tests/airflow -n $(TEST_WORKERS) --dist loadfile --durations=25 $(PYTEST_ARGS)
 
 # The BigQuery emulator needs protobuf<7, the project protobuf 7: it gets an environment of its own.
 BQEMULATOR_VENV ?= .venv-bqemulator
