@@ -82,6 +82,13 @@ def local_artifact_root(tracking_uri: str, configured: str | None) -> str | None
     return (database.resolve().parent / "artifacts").as_uri()
 
 
+def experiment_location(tracking_uri: str, artifact_root: str | None, name: str) -> str | None:
+    """Where a new experiment `name` keeps its artifacts: `name` under `local_artifact_root`,
+    or None to let the store decide."""
+    root = local_artifact_root(tracking_uri, artifact_root)
+    return f"{root.rstrip('/')}/{name}" if root else None
+
+
 def _in_mlflow_default_folder(artifact_location: str) -> bool:
     """Whether a local artifact location lies in a `mlruns` folder (MLflow's default root)."""
     parts = urlparse(artifact_location)
@@ -97,8 +104,7 @@ def ensure_experiment(name: str, artifact_root: str | None, *,
     existing = client.get_experiment_by_name(name)
     if existing is not None:
         return str(existing.experiment_id)
-    root = local_artifact_root(client.tracking_uri, artifact_root)
-    location = f"{root.rstrip('/')}/{name}" if root else None
+    location = experiment_location(client.tracking_uri, artifact_root, name)
     try:
         return str(client.create_experiment(name, artifact_location=location, tags=tags))
     except MlflowException as exc:  # created by a concurrent run in the meantime

@@ -65,7 +65,7 @@ from mlflow import MlflowClient
 from mlflow.entities import Experiment, ViewType
 from mlflow.exceptions import MlflowException
 
-from mlflow_project.runs import local_artifact_root
+from mlflow_project.runs import experiment_location
 from mlflow_project.tracking_store import unreachable_server
 
 log = logging.getLogger(__name__)
@@ -163,7 +163,6 @@ class RegistryLock:
         self.stale_after = stale_after
         self._token = uuid.uuid4().hex
         self._lease_end: float | None = None  # monotonic; set while held
-        self._location: str | None = None  # the tickets' artifact root; set by the first ticket
 
     @property
     def name(self) -> str:
@@ -215,7 +214,11 @@ class RegistryLock:
             self._delete(ticket)
 
     def _wait_for_turn(self, deadline: float, wait: float, poll: float) -> None:
-        """Take a ticket and poll until it is the lowest; break stale tickets ahead of it."""
+        """Take a ticket and poll until it is the lowest; break stale tickets ahead of it.
+
+        A model that does not exist raises RESOURCE_DOES_NOT_EXIST naming it, and gets no lock.
+        """
+        self.client.get_registered_model(self.model_name)
         not_lowest_since = self._take_ticket(deadline)
         first_seen_lowest: dict[int, float] = {}
         while True:
@@ -245,17 +248,12 @@ class RegistryLock:
     def _take_ticket(self, deadline: float) -> float:
         """Create our ticket; the monotonic time just before, when it cannot be lowest yet.
 
-        The first ticket checks that the model exists (a missing model raises
-        RESOURCE_DOES_NOT_EXIST naming it, and gets no lock). A number another waiter took first
-        (RESOURCE_ALREADY_EXISTS), or a collision the SQL store gave up on (INTERNAL_ERROR,
-        nothing written), makes us read the highest number again and try the next, up to
-        CREATE_ATTEMPTS times and never past the deadline. An unreachable store answers
-        INTERNAL_ERROR too, after MLflow's own HTTP retries: it fails at once, not after the
-        whole wait.
+        A number another waiter took first (RESOURCE_ALREADY_EXISTS), or a collision the SQL
+        store gave up on (INTERNAL_ERROR, nothing written), makes us read the highest number again
+        and try the next, up to CREATE_ATTEMPTS times and never past the deadline. An unreachable
+        store answers INTERNAL_ERROR too, after MLflow's own HTTP retries: it fails at once, not
+        after the whole wait.
         """
-        if self._location is None:
-            self.client.get_registered_model(self.model_name)
-            self._location = local_artifact_root(self.client.tracking_uri, None) or ""
         started = time.monotonic()
         attempts = 0
         tags = {TAG_HOLDER: self.holder, TAG_TOKEN: self._token,
@@ -267,7 +265,7 @@ class RegistryLock:
                                        "deleted when released. Do not use or restore it."}
         while True:
             name = ticket_name(self.model_name, highest_number(self.client, self.model_name) + 1)
-            location = f"{self._location.rstrip('/')}/{name}" if self._location else None
+            location = experiment_location(self.client.tracking_uri, None, name)
             try:
                 self.client.create_experiment(name, artifact_location=location, tags=tags)
                 return started

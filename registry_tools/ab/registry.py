@@ -23,8 +23,7 @@ from mlflow_project.registry.gate import GatePolicy
 from mlflow_project.registry.store import tag_version, version_by_alias
 from registry_tools.promotion import Promotion, promote
 
-TAG_AB = "ab"  # the A/B record: started_at, started_by, percent, reason, outcome, ended_at,
-# end_reason
+TAG_AB = "ab"  # the A/B record, JSON: started_at/_by, percent, (end_)reason, outcome, ended_at
 
 
 @dataclass(frozen=True)

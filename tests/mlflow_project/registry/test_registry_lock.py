@@ -89,11 +89,12 @@ def _model(client: MlflowClient, versions: int = 1) -> str:
 
 def _crashed_ticket(client: MlflowClient, model: str, *, lease: float) -> Ticket:
     """The ticket a holder that crashed would have left, declaring a lease of `lease` s."""
-    name = ticket_name(model, highest_number(client, model) + 1)
+    number = highest_number(client, model) + 1
     experiment_id = client.create_experiment(
-        name, tags={"holder": "crashed", "token": uuid.uuid4().hex, "lease_seconds": str(lease),
-                    "wait_seconds": "0"})
-    return Ticket.of(client.get_experiment(experiment_id), int(name.rsplit(".", 1)[1]))
+        ticket_name(model, number),
+        tags={"holder": "crashed", "token": uuid.uuid4().hex, "lease_seconds": str(lease),
+              "wait_seconds": "0"})
+    return Ticket.of(client.get_experiment(experiment_id), number)
 
 
 def _await_ready(workers: list[Any], results: Any, timeout: float = WORKER_START) -> None:
