@@ -31,6 +31,7 @@ the command exits 2 with one line saying how to use the platform's (`make instal
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from pathlib import Path
@@ -150,9 +151,12 @@ def sqlite_database(uri: str) -> Path | None:
 def apply_http_defaults() -> None:
     """Set each of MLflow's HTTP retry/timeout variables the user left unset to the project's
     default (`HTTP_DEFAULTS`), so a dead tracking server fails a command within seconds; the
-    variables reach every process the command starts (`mlflow run` steps, Airflow tasks)."""
+    variables reach every process the command starts (`mlflow run` steps, Airflow tasks).
+    urllib3's warning per retried attempt is silenced: the retries are bounded, and a server that
+    stays down is reported once, in one line (`unreachable_server`)."""
     for variable, value in HTTP_DEFAULTS.items():
         os.environ.setdefault(variable, value)
+    logging.getLogger("urllib3.connectionpool").setLevel(logging.ERROR)
 
 
 def create_private_store(database: Path) -> None:

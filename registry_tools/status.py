@@ -1,4 +1,9 @@
-"""A readable view of the registry: every version with aliases, verdict, metrics and lineage."""
+"""A readable view of the registry: every version with aliases, verdict, metrics and lineage.
+
+`training` is `complete` once the training that registered a version finished with it, and stays
+`registering` on a version whose training was killed before that (it is never anyone's result:
+see `mlflow_project.registry.store.version_with_fingerprint`); `-` on versions older than the tag.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +16,7 @@ from mlflow.entities.model_registry import ModelVersion
 
 from mlflow_project.registry import audit, naming
 
-COLUMNS = ("version", "aliases", "validation", "roc_auc", "pr_auc", "created", "git", "data",
+COLUMNS = ("version", "aliases", "validation", "training", "roc_auc", "pr_auc", "created", "git", "data",
            "promoted_by")
 
 
@@ -46,6 +51,7 @@ def _row(version: ModelVersion, aliases: list[str],
         "aliases": ",".join(sorted(aliases)),
         "validation": tags.get(naming.TAG_VALIDATION_STATUS, "-"),
         "validation_reason": tags.get(naming.TAG_VALIDATION_REASON, ""),
+        "training": tags.get(naming.TAG_TRAINING_STATUS, "-"),
         "roc_auc": _rounded(tags.get(naming.metric_tag("roc_auc"))),
         "pr_auc": _rounded(tags.get(naming.metric_tag("pr_auc"))),
         "created": _iso(version.creation_timestamp),

@@ -21,6 +21,7 @@ from mlflow import MlflowClient
 from mlflow_project.registry import audit, naming
 from mlflow_project.registry.lock import Ticket, live_tickets, registry_lock
 from mlflow_project.registry.store import version_by_alias
+from registry_tools.status import format_table, version_rows
 from tests.support import REPO, Store
 
 pytestmark = pytest.mark.integration
@@ -78,6 +79,12 @@ def test_the_next_run_breaks_the_dead_ticket_and_nominates_a_fresh_complete_vers
     assert [(e.action, e.to_version) for e in audit.entries(client, MODEL)] == [
         (audit.NOMINATE, "2")]
     assert live_tickets(client, MODEL) == []
+    rows = version_rows(client, MODEL)
+    assert [(row["version"], row["training"]) for row in rows] == [
+        ("2", naming.TRAINING_COMPLETE), ("1", naming.TRAINING_REGISTERING)]
+    header, *lines = format_table(rows).splitlines()
+    assert header.split()[:4] == ["version", "aliases", "validation", "training"]
+    assert lines[1].split()[:3] == ["1", "passed", naming.TRAINING_REGISTERING]  # no alias
 
 
 def test_a_later_run_with_the_same_inputs_counts_the_complete_version_only(
