@@ -8,8 +8,8 @@ the rejects table with its row number, the column and the rule it broke.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
+import numpy as np
 import pandas as pd
 
 from mlflow_project.model.features import SOURCE_VALUES, TIER_VALUES, UNKNOWN, category_value
@@ -71,17 +71,17 @@ def validate_tickets(raw: pd.DataFrame) -> ValidationResult:
             f"the contract needs {', '.join(REQUIRED_COLUMNS)}"
         )
     frame = raw.reset_index(drop=True)
-    row_numbers = pd.Series(range(1, len(frame) + 1), index=frame.index)
     normalised = _normalise(frame)
+    row_numbers = np.arange(1, len(frame) + 1, dtype=np.int64)
+    title, description = normalised["title"], normalised["description"]
     problems = [
-        _rule(normalised["title"], row_numbers, "title,description",
-              "title or description must be non-empty",
-              (normalised["title"] == "") & (normalised["description"] == "")),
-        _rule(normalised["title"], row_numbers, "title", f"at most {MAX_TITLE_CHARS} characters",
-              normalised["title"].str.len() > MAX_TITLE_CHARS),
-        _rule(normalised["description"], row_numbers, "description",
+        _rule(title, row_numbers, "title,description", "title or description must be non-empty",
+              (title == "") & (description == "")),
+        _rule(title, row_numbers, "title", f"at most {MAX_TITLE_CHARS} characters",
+              _lengths(title) > MAX_TITLE_CHARS),
+        _rule(description, row_numbers, "description",
               f"at most {MAX_DESCRIPTION_CHARS} characters",
-              normalised["description"].str.len() > MAX_DESCRIPTION_CHARS),
+              _lengths(description) > MAX_DESCRIPTION_CHARS),
         _rule(frame["source"], row_numbers, "source", f"must be one of {', '.join(SOURCES)}",
               ~normalised["source"].isin(SOURCES)),
         _rule(frame["customer_tier"], row_numbers, "customer_tier",
@@ -99,18 +99,20 @@ def validate_tickets(raw: pd.DataFrame) -> ValidationResult:
         ids = normalised["ticket_id"]
         problems.append(_rule(frame["ticket_id"], row_numbers, "ticket_id", "must be unique",
                               ids.notna() & ids.duplicated(keep="first")))
-    found = [p for p in problems if len(p)]
-    rejects = pd.concat(found, ignore_index=True) if found else _empty_rejects()
+    found = [p for p in problems if p is not None]
+    if not found:  # the usual case: every row kept as it is
+        normalised[LABEL_COLUMN] = normalised[LABEL_COLUMN].astype("int64")
+        return ValidationResult(valid=normalised, rejects=_empty_rejects(), total_rows=len(frame))
+    rejects = pd.concat(found, ignore_index=True)
     rejects = rejects.sort_values(["row_number", "column"], kind="stable").reset_index(drop=True)
-    bad_rows = set(rejects["row_number"])
-    keep = ~row_numbers.isin(bad_rows)
+    keep = ~np.isin(row_numbers, rejects["row_number"].to_numpy())
     valid = normalised.loc[keep].reset_index(drop=True)
     valid[LABEL_COLUMN] = valid[LABEL_COLUMN].astype("int64")
     return ValidationResult(valid=valid, rejects=rejects, total_rows=len(frame))
 
 
 def _normalise(frame: pd.DataFrame) -> pd.DataFrame:
-    out = pd.DataFrame(index=frame.index)
+    out: dict[str, pd.Series | np.ndarray] = {}
     if "ticket_id" in frame.columns:
         ids = frame["ticket_id"].astype("string").str.strip()
         out["ticket_id"] = ids.mask(ids == "")
@@ -124,16 +126,15 @@ def _normalise(frame: pd.DataFrame) -> pd.DataFrame:
                                            format="ISO8601")
     if "slice" in frame.columns:
         out["slice"] = frame["slice"].fillna(UNKNOWN).astype(str)
-    return out
+    return pd.DataFrame(out, index=frame.index)
 
 
-def _categories(values: pd.Series) -> list[str]:
-    """`category_value` of each value; a text value is normalised once per distinct value (a
-    categorical column holds a handful of them, and this runs on every row of every batch)."""
-    return [_text_category(v) if isinstance(v, str) else category_value(v) for v in values]
-
-
-_text_category = lru_cache(maxsize=1024)(category_value)
+def _categories(values: pd.Series) -> np.ndarray:
+    """`category_value` of each value, computed once per distinct value (a categorical column
+    holds a handful of them, and this runs on every row of every batch); missing is "unknown"."""
+    codes, distinct = pd.factorize(values)
+    normalised = [category_value(value) for value in distinct]
+    return np.array([*normalised, UNKNOWN], dtype=object)[codes]  # code -1: a missing value
 
 
 def _parse_label(values: pd.Series) -> pd.Series:
@@ -142,18 +143,26 @@ def _parse_label(values: pd.Series) -> pd.Series:
     return numeric.where(numeric.isin([0, 1])).astype("Int64")
 
 
-def _rule(values: pd.Series, row_numbers: pd.Series, column: str, rule: str,
-          broken: pd.Series) -> pd.DataFrame:
-    """Reject lines for the rows where `broken` holds, quoting the offending value."""
-    broken = broken.fillna(False).astype(bool)
-    if not broken.any():
-        return _empty_rejects()
+def _rule(values: pd.Series, row_numbers: np.ndarray, column: str, rule: str,
+          broken: pd.Series | np.ndarray) -> pd.DataFrame | None:
+    """Reject lines for the rows where `broken` holds (a missing value: it does not), quoting
+    the offending value; None when no row breaks the rule."""
+    mask = (broken.to_numpy(dtype=bool, na_value=False) if isinstance(broken, pd.Series)
+            else np.asarray(broken, dtype=bool))
+    if not mask.any():
+        return None
     return pd.DataFrame({
-        "row_number": row_numbers[broken].to_numpy(),
+        "row_number": row_numbers[mask],
         "column": column,
         "rule": rule,
-        "value": values[broken].astype(str).str.slice(0, 80).to_numpy(),
+        "value": values[mask].astype(str).str.slice(0, 80).to_numpy(),
     })
+
+
+def _lengths(texts: pd.Series) -> np.ndarray:
+    """Characters in each text of a column of `str` (as `Series.str.len`, without its NA
+    handling: normalised text is never missing)."""
+    return np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
 
 
 def _empty_rejects() -> pd.DataFrame:
