@@ -132,7 +132,10 @@ def _normalise(frame: pd.DataFrame) -> pd.DataFrame:
 def _categories(values: pd.Series) -> np.ndarray:
     """`category_value` of each value, computed once per distinct value (a categorical column
     holds a handful of them, and this runs on every row of every batch); missing is "unknown"."""
-    codes, distinct = pd.factorize(values)
+    try:
+        codes, distinct = pd.factorize(values)
+    except TypeError:  # unhashable values (a list): one by one, to be rejected as any other
+        return np.array([category_value(value) for value in values], dtype=object)
     normalised = [category_value(value) for value in distinct]
     return np.array([*normalised, UNKNOWN], dtype=object)[codes]  # code -1: a missing value
 

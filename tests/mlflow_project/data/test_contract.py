@@ -209,6 +209,22 @@ def test_pandas_na_in_a_string_column_counts_as_missing_category() -> None:
     assert list(result.valid["source"]) == ["email", UNKNOWN]
 
 
+def test_an_unhashable_category_value_is_rejected_like_any_other() -> None:
+    raw = pd.DataFrame([ticket(ticket_id="A"), ticket(ticket_id="B", source=["email"])])
+    result = validate_tickets(raw)
+    assert result.rejects[["row_number", "column", "value"]].values.tolist() == [
+        [2, "source", "['email']"]]
+    assert list(result.valid["ticket_id"]) == ["A"]
+
+
+def test_each_distinct_category_value_is_normalised_once_and_mapped_back_to_its_rows() -> None:
+    sources = [" Web", "phone", None, " Web", "PHONE ", "fax", "phone"]
+    raw = pd.DataFrame([ticket(ticket_id=f"T-{i}", source=s) for i, s in enumerate(sources)])
+    result = validate_tickets(raw)
+    assert result.rejects[["row_number", "value"]].values.tolist() == [[6, "fax"]]
+    assert list(result.valid["source"]) == ["web", "phone", UNKNOWN, "web", "phone", "phone"]
+
+
 def test_every_contract_category_value_is_accepted() -> None:
     records = [ticket(ticket_id=f"S-{s}", source=s) for s in SOURCES]
     records += [ticket(ticket_id=f"C-{t}", customer_tier=t) for t in CUSTOMER_TIERS]
