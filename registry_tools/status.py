@@ -16,8 +16,8 @@ from mlflow.entities.model_registry import ModelVersion
 
 from mlflow_project.registry import audit, naming
 
-COLUMNS = ("version", "aliases", "validation", "training", "roc_auc", "pr_auc", "created", "git", "data",
-           "promoted_by")
+COLUMNS = ("version", "aliases", "validation", "training", "roc_auc", "pr_auc", "created", "git",
+           "data", "promoted_by")
 
 
 def version_rows(client: MlflowClient, name: str) -> list[dict[str, Any]]:
