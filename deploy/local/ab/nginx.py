@@ -6,7 +6,8 @@ is rendered from `nginx.conf.template` beside this module, checked with `nginx -
 replaces the live config, and loaded with SIGHUP to the verified master pid (what
 `nginx -s reload` does). A reload returns once every worker of the old configuration has
 exited, so the split in force when `ab` returns is the new one; requests in flight finish on
-the old workers (zero failures).
+the old workers, and no client connection is left open between requests for a reload to cut
+(zero failures).
 """
 
 from __future__ import annotations
