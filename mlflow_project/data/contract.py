@@ -100,15 +100,15 @@ def validate_tickets(raw: pd.DataFrame) -> ValidationResult:
         problems.append(_rule(frame["ticket_id"], row_numbers, "ticket_id", "must be unique",
                               ids.notna() & ids.duplicated(keep="first")))
     found = [p for p in problems if p is not None]
-    if not found:  # the usual case: every row kept as it is
-        normalised[LABEL_COLUMN] = normalised[LABEL_COLUMN].astype("int64")
-        return ValidationResult(valid=normalised, rejects=_empty_rejects(), total_rows=len(frame))
-    rejects = pd.concat(found, ignore_index=True)
-    rejects = rejects.sort_values(["row_number", "column"], kind="stable").reset_index(drop=True)
-    keep = ~np.isin(row_numbers, rejects["row_number"].to_numpy())
-    valid = normalised.loc[keep].reset_index(drop=True)
-    valid[LABEL_COLUMN] = valid[LABEL_COLUMN].astype("int64")
-    return ValidationResult(valid=valid, rejects=rejects, total_rows=len(frame))
+    if found:
+        rejects = pd.concat(found, ignore_index=True).sort_values(
+            ["row_number", "column"], kind="stable").reset_index(drop=True)
+        keep = ~np.isin(row_numbers, rejects["row_number"].to_numpy())
+        normalised = normalised.loc[keep].reset_index(drop=True)
+    else:  # the usual case: every row is kept as it is, no copy
+        rejects = _empty_rejects()
+    normalised[LABEL_COLUMN] = normalised[LABEL_COLUMN].astype("int64")
+    return ValidationResult(valid=normalised, rejects=rejects, total_rows=len(frame))
 
 
 def _normalise(frame: pd.DataFrame) -> pd.DataFrame:
