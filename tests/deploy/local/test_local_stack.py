@@ -151,7 +151,7 @@ def test_training_killed_mid_run_leaves_no_alias_on_an_incomplete_version(
         stack: StackUnderTest, tickets_csv: Path, tmp_path: Path) -> None:
     data = tmp_path / "killed.csv"
     data.write_text(tickets_csv.read_text().replace("SYN-", "KIL-"))
-    stack.store.run(str(BIN / "ticket-urgency"), "ensure-experiment", "--name", EXPERIMENT)
+    stack.store.ensure_experiment(EXPERIMENT)
     process = subprocess.Popen(
         [str(BIN / "mlflow"), "run", "mlflow_project", "-e", "train", "--env-manager", "local",
          "--experiment-name", EXPERIMENT, "-P", f"data={data}",

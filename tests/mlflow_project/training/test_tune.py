@@ -24,7 +24,7 @@ def test_tune_cross_validates_each_configuration_in_a_nested_run(store: Store,
                                                                 tmp_path: Path) -> None:
     data = tmp_path / "tickets.csv"
     write_table(generate_tickets(GeneratorConfig(rows=1500, seed=4)), str(data))
-    store.run(str(BIN / "ticket-urgency"), "ensure-experiment", "--name", EXPERIMENT)
+    store.ensure_experiment(EXPERIMENT)
     result = store.run(str(BIN / "mlflow"), "run", "mlflow_project", "-e", "tune",
                        "--env-manager", "local", "--experiment-name", EXPERIMENT,
                        "-P", f"data={data}", "-P", f"experiment_name={EXPERIMENT}",
@@ -75,7 +75,7 @@ def test_a_winner_clearly_above_the_default_is_refitted_through_train_and_gated(
                                           enumerate(tickets.loc[urgent, "description"])]
     data = tmp_path / "tickets.csv"
     write_table(tickets, str(data))
-    store.run(str(BIN / "ticket-urgency"), "ensure-experiment", "--name", EXPERIMENT)
+    store.ensure_experiment(EXPERIMENT)
     result = store.run(str(BIN / "mlflow"), "run", "mlflow_project", "-e", "tune",
                        "--env-manager", "local", "--experiment-name", EXPERIMENT,
                        "-P", f"data={data}", "-P", f"experiment_name={EXPERIMENT}",
