@@ -32,8 +32,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.model_uri import parse_model_uri, version_uri
 from contracts.redaction import redact
+from contracts.requirements_check import warn_unmet_requirements
 from serving.model_folder import load_without_mlflow
-from serving.requirements_check import unmet_requirements
 
 log = logging.getLogger(__name__)
 
@@ -148,7 +148,7 @@ def load(model_uri: str) -> LoadedModel:
     try:
         identity = resolve(model_uri)
         folder = local_folder(identity.resolved_uri)
-        _warn_unmet_requirements(folder)
+        warn_unmet_requirements(folder, log)
         model = load_without_mlflow(folder)
         if model is None:
             model = _load_with_mlflow(folder)
@@ -188,13 +188,6 @@ def _mlflow_error_message(exc: Exception) -> str | None:
     if exceptions is None or not isinstance(exc, exceptions.MlflowException):
         return None
     return f"{getattr(exc, 'error_code', '')}: {getattr(exc, 'message', exc)}"
-
-
-def _warn_unmet_requirements(folder: Path) -> None:
-    """Say which pinned model requirements this environment misses (the model may still work)."""
-    unmet = unmet_requirements(folder)
-    if unmet:
-        log.warning("the model's requirements are not met here: %s", "; ".join(unmet))
 
 
 def _as_urgency_model(model: object) -> UrgencyModel:

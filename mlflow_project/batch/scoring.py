@@ -9,7 +9,9 @@ scikit-learn path (`TicketScorer.probabilities_frame`), the same one `spark_udf`
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
@@ -18,6 +20,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.pyfunc import PyFuncModel
 
 from contracts.model_uri import is_registry_uri, version_uri
+from contracts.requirements_check import warn_unmet_requirements
 from mlflow_project.batch.validation import ID_COLUMN, ROW_NUMBER
 from mlflow_project.data.contract import FEATURE_COLUMNS
 from mlflow_project.registry.store import resolve_version
@@ -25,6 +28,7 @@ from mlflow_project.registry.store import resolve_version
 PROBABILITY = "urgency_probability"
 LABEL = "urgent"
 MODEL_VERSION = "model_version"
+log = logging.getLogger(__name__)
 OUTPUT_SCHEMA = pa.schema([
     pa.field(ID_COLUMN, pa.string(), nullable=False),
     pa.field(ROW_NUMBER, pa.int64(), nullable=False),
@@ -76,11 +80,18 @@ def resolve_model(model_uri: str, client: MlflowClient | None = None) -> Resolve
 
 
 def load_model(model: ResolvedModel) -> PyFuncModel:
-    """Load the pinned model into this process; `ModelUnavailable` when nothing is there."""
+    """Load the pinned model into this process; `ModelUnavailable` when nothing is there.
+
+    Unmet model requirements are one warning, from `contracts.requirements_check` (MLflow's own
+    check costs ~0.3 s per load).
+    """
+    import mlflow.artifacts
     import mlflow.pyfunc
 
     try:
-        return mlflow.pyfunc.load_model(model.uri)
+        folder = Path(mlflow.artifacts.download_artifacts(artifact_uri=model.uri))
+        warn_unmet_requirements(folder, log)
+        return mlflow.pyfunc.load_model(str(folder), suppress_warnings=True)
     except MlflowException as exc:
         if exc.error_code == "RESOURCE_DOES_NOT_EXIST":
             raise ModelUnavailable(f"{model.uri}: {exc.message}") from exc

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -211,3 +212,24 @@ def test_gcs_input_and_output_give_the_local_result(registered_model: Registered
         run_batch(BatchRequest(input_uri=f"gs://{gcs_bucket}/in/absent.csv",
                                output_uri=f"gs://{gcs_bucket}/out/x.csv"),
                   registered_model.resolved, registered_model.model)
+
+
+def test_a_model_pinning_what_is_not_installed_still_scores_with_one_warning(
+        registered_model: RegisteredModel, tmp_path: Path,
+        caplog: pytest.LogCaptureFixture) -> None:
+    import mlflow.artifacts
+
+    from demo.tickets import GeneratorConfig, generate_tickets
+    from mlflow_project.batch.scoring import ResolvedModel, load_model, score
+
+    folder = Path(mlflow.artifacts.download_artifacts(registered_model.resolved.uri,
+                                                      dst_path=str(tmp_path)))
+    requirements = folder / "requirements.txt"
+    requirements.write_text(requirements.read_text().rstrip("\n") + "\nno-such-package-tu==1.0\n")
+    with caplog.at_level(logging.WARNING, logger="mlflow_project.batch.scoring"):
+        model = load_model(ResolvedModel(str(folder), str(folder), None, None))
+    warnings = [r.getMessage() for r in caplog.records if r.name == "mlflow_project.batch.scoring"]
+    assert warnings == ["the model's requirements are not met here: "
+                        "no-such-package-tu==1.0 (not installed)"]
+    tickets = generate_tickets(GeneratorConfig(rows=50, seed=3))
+    pd.testing.assert_frame_equal(score(model, tickets), score(registered_model.model, tickets))
