@@ -197,8 +197,8 @@ def checked_records(batch: pd.DataFrame) -> pd.DataFrame:
     Pure pandas: Spark runs it on executors."""
     row_numbers = batch[ROW_NUMBER].to_numpy(dtype=np.int64)
     raw = batch.drop(columns=[ROW_NUMBER])
-    rows = check_rows(raw, row_numbers)
     ids = ticket_ids(raw)
+    rows = check_rows(raw, row_numbers, ids)
     tickets = pd.DataFrame({
         "kind": TICKET, ROW_NUMBER: row_numbers,
         ID_COLUMN: ids.to_numpy(dtype=object),

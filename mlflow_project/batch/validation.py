@@ -69,12 +69,16 @@ def quoted(values: pd.Series) -> pd.Series:
     return values.astype(str).str.slice(0, MAX_QUOTED_CHARS)
 
 
-def check_rows(raw: pd.DataFrame, row_numbers: np.ndarray) -> RowCheck:
+def check_rows(raw: pd.DataFrame, row_numbers: np.ndarray,
+               ids: pd.Series | None = None) -> RowCheck:
     """Apply the contract's row rules (all but id uniqueness) to a chunk of raw rows.
 
     `row_numbers` are the rows' 1-based numbers in the whole file; reject lines carry them.
+    `ids` are the rows' `ticket_ids`, when the caller has them already.
     """
     frame = raw.reset_index(drop=True)
+    if ids is None:
+        ids = ticket_ids(frame)
     result = validate_tickets(frame[list(FEATURE_COLUMNS)].assign(**{LABEL_COLUMN: 0}))
     local = result.rejects[ROW_NUMBER].to_numpy(dtype=np.int64) - 1
     rejects = result.rejects.assign(**{ROW_NUMBER: row_numbers[local]})
@@ -82,7 +86,7 @@ def check_rows(raw: pd.DataFrame, row_numbers: np.ndarray) -> RowCheck:
     keep[local] = False
     tickets = result.valid[list(FEATURE_COLUMNS)]
     tickets.insert(0, ROW_NUMBER, row_numbers[keep])
-    tickets.insert(1, ID_COLUMN, ticket_ids(frame)[keep].to_numpy())
+    tickets.insert(1, ID_COLUMN, ids.to_numpy()[keep])
     return RowCheck(tickets=tickets, rejects=rejects)
 
 
@@ -125,8 +129,9 @@ def check_chunk(raw: pd.DataFrame, first_row: int, seen: SeenIds) -> RowCheck:
     """
     frame = raw.reset_index(drop=True)
     row_numbers = np.arange(first_row, first_row + len(frame), dtype=np.int64)
-    repeated = seen.repeated(ticket_ids(frame))
-    rows = check_rows(frame, row_numbers)
+    ids = ticket_ids(frame)
+    repeated = seen.repeated(ids)
+    rows = check_rows(frame, row_numbers, ids)
     if not repeated.any():
         return rows
     repeats = pd.DataFrame({
