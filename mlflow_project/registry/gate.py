@@ -14,9 +14,12 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from mlflow_project.evaluation.bootstrap import Interval
 from mlflow_project.registry import naming
+
+if TYPE_CHECKING:  # the intervals come from bootstrap, which imports scipy.stats (~0.4 s)
+    from mlflow_project.evaluation.bootstrap import Interval
 
 
 @dataclass(frozen=True)
