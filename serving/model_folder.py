@@ -4,9 +4,12 @@ Importing MLflow and running its pyfunc loader was most of the service's start-u
 here, before the model itself). A folder logged by this project's `mlflow_project.training.
 packaging` is a "model from code": its `MLmodel` names MLflow's code-model loader, its entry file
 `model_code.py` is the standard one also bundled under `code/`, and the bundled code has
-`mlflow_project.model.loading.load_scorer`, which is exactly what the pyfunc's `load_context`
-calls. Such a folder is loaded here the way MLflow would (the `code/` folder first on
-`sys.path`, then the artifacts the `MLmodel` lists), giving the same scorer. Anything else (another
+`mlflow_project.model.loading`. Such a folder is loaded here the way MLflow would (the `code/`
+folder first on `sys.path`, then the artifacts the `MLmodel` lists) with the bundled
+`load_record_scorer`: from the model's scoring table when it has one, so neither pandas nor
+scikit-learn is imported (about 1 s of a start), else with `load_scorer`, exactly what the
+pyfunc's `load_context` calls. Both give the pyfunc's scores (`mlflow_project.model.linear`).
+Anything else (another
 entry file such as the demo's deliberately broken model, a version logged before `loading.py`
 existed, no `MLmodel` at all) returns None, and MLflow's own loader takes it, with its errors.
 """
@@ -43,7 +46,8 @@ def load_without_mlflow(folder: Path) -> Any | None:
                  for name, spec in (flavor.get("artifacts") or {}).items()}
     if str(code) not in sys.path:
         sys.path.insert(0, str(code))  # as MLflow's loader does with a model's code paths
-    return importlib.import_module(LOADING_MODULE).load_scorer(artifacts)
+    loading = importlib.import_module(LOADING_MODULE)
+    return getattr(loading, "load_record_scorer", loading.load_scorer)(artifacts)
 
 
 def _pyfunc_flavor(folder: Path) -> dict[str, Any] | None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from mlflow_project.model.features import SOURCE_VALUES, TIER_VALUES, UNKNOWN, category_value
+from mlflow_project.model.inputs import SOURCE_VALUES, TIER_VALUES, UNKNOWN, category_value
 
 # The allowed values live with the model's inference code (bundled into every logged model, which
 # cannot import this module); the contract adopts them so there is one definition.

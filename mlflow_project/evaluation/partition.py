@@ -17,7 +17,7 @@ import hashlib
 import numpy as np
 import pandas as pd
 
-from mlflow_project.model.features import ticket_text
+from mlflow_project.model.inputs import ticket_text
 
 SALT = "ticket-urgency/evaluation-set/v1"
 HASH_DIGITS = 15  # 60 bits: exact in a float64 division, far finer than any fraction

@@ -8,7 +8,7 @@ do not change a prediction; unknown categories are ignored by the one-hot encode
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -18,22 +18,14 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder
 
-TEXT_FEATURE = "text"
-CATEGORICAL_FEATURES: tuple[str, ...] = ("source", "customer_tier")
-SOURCE_VALUES: tuple[str, ...] = ("email", "phone", "web", "chat", "unknown")
-TIER_VALUES: tuple[str, ...] = ("premium", "standard", "unknown")
-UNKNOWN = "unknown"
-
-
-def ticket_text(title: object, description: object) -> str:
-    """Join title and description into the one text field the vectoriser reads."""
-    return f"{_as_text(title)} {_as_text(description)}".strip()
-
-
-def category_value(value: object) -> str:
-    """Normalise a categorical value the same way at training and at inference time."""
-    text = _as_text(value).lower()
-    return text or UNKNOWN
+from mlflow_project.model.inputs import (
+    CATEGORICAL_FEATURES,
+    SOURCE_VALUES,
+    TEXT_FEATURE,
+    TIER_VALUES,
+    category_value,
+    ticket_text,
+)
 
 
 def model_frame(tickets: pd.DataFrame) -> pd.DataFrame:
@@ -80,10 +72,3 @@ def build_pipeline(hyperparameters: Mapping[str, Any]) -> Pipeline:
         random_state=int(hyperparameters.get("seed", 0)),
     )
     return Pipeline([("features", features), ("classifier", classifier)])
-
-
-def _as_text(value: object) -> str:
-    if value is None or (pd.api.types.is_scalar(value) and pd.isna(cast(Any, value))):
-        return ""  # None, NaN, pd.NA
-    return " ".join(str(value).split())
-

@@ -15,8 +15,9 @@ import numpy as np
 import pandas as pd
 from mlflow.pyfunc import PythonModel, PythonModelContext
 
+from mlflow_project.model.linear import Term
 from mlflow_project.model.loading import CONFIG_ARTIFACT, PIPELINE_ARTIFACT, load_scorer
-from mlflow_project.model.scoring import Term, TicketScorer
+from mlflow_project.model.scoring import TicketScorer
 
 __all__ = ["CONFIG_ARTIFACT", "PIPELINE_ARTIFACT", "TicketUrgencyModel"]
 OUTPUT_COLUMNS = ("urgency_probability", "urgent")

@@ -18,7 +18,7 @@ from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import Pipeline
 
-from mlflow_project.model.features import ticket_text
+from mlflow_project.model.inputs import ticket_text
 
 MAX_TERMS = 20_000
 

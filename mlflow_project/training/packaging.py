@@ -1,7 +1,10 @@
 """Log a fitted pipeline as the `ticket_urgency` pyfunc model, with its own inference code.
 
 Only `mlflow_project/model/` is bundled (as `code_paths`), so a server loading the model needs
-MLflow's pyfunc loader and the pinned runtime libraries, never the training package.
+MLflow's pyfunc loader and the pinned runtime libraries, never the training package. Beside the
+pickled pipeline goes its scoring table (`mlflow_project.model.linear`): the same model as plain
+numbers, which a server reads without importing scikit-learn; it is checked against the pipeline
+before anything is logged.
 """
 
 from __future__ import annotations
@@ -13,15 +16,19 @@ import warnings
 from collections.abc import Mapping
 from importlib.metadata import version
 from pathlib import Path
+from typing import cast
 
 import joblib
 import mlflow
+import numpy as np
 import pandas as pd
 from mlflow.models import ModelSignature, infer_signature
 from mlflow.models.model import ModelInfo
 from sklearn.pipeline import Pipeline
 
-from mlflow_project.model import pyfunc
+from mlflow_project.model import loading, pyfunc
+from mlflow_project.model.linear import RecordScorer
+from mlflow_project.model.scoring import TicketScorer
 from mlflow_project.model.staged import TwoStageModel
 
 MODEL_PACKAGE_DIR = Path(pyfunc.__file__).resolve().parent
@@ -57,20 +64,37 @@ def log_pyfunc_model(pipeline: Pipeline | TwoStageModel, threshold: float,
         folder = Path(tmp)
         pipeline_path = folder / "pipeline.joblib"
         config_path = folder / "model_config.json"
+        table_path = folder / "scoring_table.json"
         joblib.dump(pipeline, pipeline_path)
+        table_path.write_text(json.dumps(scoring_table(pipeline, threshold)), encoding="utf-8")
         config_path.write_text(json.dumps({**(extra_config or {}), "threshold": threshold,
                                            "target_recall": target_recall}))
         code_root = _bundle_inference_code(folder / "code")
         return mlflow.pyfunc.log_model(
             name="model",
             python_model=str(model_code),
-            artifacts={pyfunc.PIPELINE_ARTIFACT: str(pipeline_path),
-                       pyfunc.CONFIG_ARTIFACT: str(config_path)},
+            artifacts={loading.PIPELINE_ARTIFACT: str(pipeline_path),
+                       loading.CONFIG_ARTIFACT: str(config_path),
+                       loading.SCORING_TABLE_ARTIFACT: str(table_path)},
             code_paths=[str(code_root)],
             signature=_signature(),
             input_example=INPUT_EXAMPLE,
             pip_requirements=runtime_requirements(),
         )
+
+
+def scoring_table(pipeline: Pipeline | TwoStageModel, threshold: float) -> dict[str, object]:
+    """The pipeline's scoring table, after checking that it scores the input example as the
+    pipeline does (`ValueError` if not: a server must never score differently from batch)."""
+    scorer = TicketScorer(pipeline, threshold)
+    table = scorer.table()
+    copied = RecordScorer.from_table(json.loads(json.dumps(table)), threshold)
+    expected = scorer.probabilities_frame(INPUT_EXAMPLE)
+    got = copied.probabilities(cast("list[dict[str, object]]", INPUT_EXAMPLE.to_dict("records")))
+    if not np.allclose(got, expected, rtol=0, atol=1e-9):
+        raise ValueError(f"the scoring table scores the input example {got.tolist()}, the "
+                         f"pipeline {expected.tolist()}")
+    return table
 
 
 def _signature() -> ModelSignature:

@@ -10,13 +10,8 @@ import pytest
 from sklearn.pipeline import Pipeline
 
 from demo.tickets import GeneratorConfig, generate_tickets
-from mlflow_project.model.features import (
-    UNKNOWN,
-    build_pipeline,
-    category_value,
-    model_frame,
-    ticket_text,
-)
+from mlflow_project.model.features import build_pipeline, model_frame
+from mlflow_project.model.inputs import UNKNOWN, category_value, ticket_text
 from mlflow_project.model.scoring import TicketScorer
 
 PARAMS = {"C": 2.0, "max_features": 3000, "ngram_max": 2, "min_df": 2,
