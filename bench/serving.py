@@ -10,8 +10,10 @@ gets the ticket on /predict. Rows:
   ours, log off               PREDICTION_LOG=off
   ours, log on                PREDICTION_LOG=stdout (the default; stdout goes to a file here)
   ours, baked model           MODEL_URI=<folder from serving.bake_model> (the Cloud Run image flow)
-Ratios are ours (log on) / mlflow. `--profile` adds a py-spy profile of our worker at -c8 and the
-model's share of request time. Not a test: it prints numbers and fails only if a server does.
+Ratios are ours (log on) / mlflow; beside them, the time a fresh Python takes to read the alias
+with MLflow's client alone (the floor of the `models:/` rows). `--profile` adds a py-spy profile
+of our worker at -c8 and the model's share of request time. Not a test: it prints numbers and
+fails only if a server does.
 Run: make bench-serving   (needs wrk: apt-get install wrk)
 """
 
@@ -24,6 +26,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +48,10 @@ from serving_support import (
 )
 
 HANDLE_FRAMES = ("ThreadWorker.handle (", "BufferingWorker.handle (")
+MODEL_FRAMES = ("RecordScorer.predict_records", "TicketUrgencyModel.predict_records")
+READ_ALIAS = ("from mlflow import MlflowClient; "
+              "MlflowClient().get_model_version_by_alias({name!r}, {alias!r}); "
+              "print('read', flush=True)")
 
 
 def servers(store: Path, baked: Path, logs: Path) -> list[Server]:
@@ -140,12 +147,29 @@ def profile_summary(raw: Path) -> tuple[float, list[tuple[str, float]]]:
         total += int(count)
         inclusive.update(dict.fromkeys(frames, int(count)))
     model = sum(n for f, n in inclusive.items()
-                if f.startswith("TicketUrgencyModel.predict_records"))
+                if f.startswith(MODEL_FRAMES))
     top = [(f, n / total) for f, n in inclusive.most_common(25)]
     return (model / total if total else 0.0), top
 
 
-def print_table(results: dict[str, Measurement]) -> None:
+def alias_read_seconds(store: Path, runs: int = 3) -> float:
+    """Best wall time of a fresh Python that only reads the production alias with MLflow's
+    client: the floor under any server that resolves `models:/...@production` through MLflow."""
+    name, alias = default_model_uri().removeprefix("models:/").split("@")
+    command = [sys.executable, "-c", READ_ALIAS.format(name=name, alias=alias)]
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        with subprocess.Popen(command, env=tracking_env(store), stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL, text=True) as child:
+            assert child.stdout is not None
+            if child.stdout.readline().strip() != "read":
+                raise RuntimeError("reading the alias with MLflow's client failed")
+            times.append(time.perf_counter() - started)  # until read, not until exit
+    return min(times)
+
+
+def print_table(results: dict[str, Measurement], alias_read_s: float) -> None:
     """One row per server, then the ratios against the baseline and the log's overhead."""
     print(f"\n{'server':22} {'ready s':>8} {'RSS MB':>7} | {'c1 req/s':>9} {'p50 ms':>7} "
           f"{'p99 ms':>7} | {'c8 req/s':>9} {'p50 ms':>7} {'p99 ms':>7} {'CPU us/req':>10} "
@@ -165,6 +189,8 @@ def print_table(results: dict[str, Measurement]) -> None:
     print(f"  ready       {ours.ready_s / base.ready_s:6.3f}    (target <= 0.333); "
           f"baked model: {baked.ready_s / base.ready_s:.3f}")
     print(f"  CPU/request {ours.c8.cpu_us_per_request / base.c8.cpu_us_per_request:6.3f}")
+    print(f"  a fresh Python reading the alias with MLflow's client alone: {alias_read_s:.2f} s "
+          f"({alias_read_s / base.ready_s:.3f} of mlflow's ready), the floor of the models:/ rows")
 
 
 def main() -> int:
@@ -193,7 +219,7 @@ def main() -> int:
             profile = Path(tmp) / "profile.txt" if args.profile and name == "ours, log on" \
                 else None
             results[name] = measure(server, args.seconds, profile)
-        print_table(results)
+        print_table(results, alias_read_seconds(store))
         if args.log_rounds:
             print(f"measuring the prediction log, {args.log_rounds} rounds ...", file=sys.stderr)
             medians = log_overhead(configured["ours, log off"], configured["ours, log on"],
