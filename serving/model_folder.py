@@ -9,9 +9,9 @@ folder first on `sys.path`, then the artifacts the `MLmodel` lists) with the bun
 `load_record_scorer`: from the model's scoring table when it has one, so neither pandas nor
 scikit-learn is imported (about 1 s of a start), else with `load_scorer`, exactly what the
 pyfunc's `load_context` calls. Both give the pyfunc's scores (`mlflow_project.model.linear`).
-Anything else (another
-entry file such as the demo's deliberately broken model, a version logged before `loading.py`
-existed, no `MLmodel` at all) returns None, and MLflow's own loader takes it, with its errors.
+Anything else (another entry file such as the demo's deliberately broken model, a version logged
+before `loading.py` existed, no `MLmodel` at all) returns None, and MLflow's own loader takes it,
+with its errors.
 """
 
 from __future__ import annotations

@@ -145,8 +145,7 @@ def _score_chunk(chunk: pd.DataFrame, state: _State, version: str | None, model:
     """Check, score and write one chunk; its rows continue the file's row numbering."""
     checked = check_chunk(chunk, first_row=state.rows_in + 1, seen=state.seen)
     output.append(prediction_rows(checked.tickets, score(model, checked.tickets), version))
-    if len(checked.rejects):
-        rejects.append(checked.rejects)
+    rejects.append(checked.rejects)
     state.rows_in += len(chunk)
     state.scored += len(checked.tickets)
     state.rejected_rows += int(checked.rejects["row_number"].nunique())

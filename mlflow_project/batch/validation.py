@@ -69,16 +69,13 @@ def quoted(values: pd.Series) -> pd.Series:
     return values.astype(str).str.slice(0, MAX_QUOTED_CHARS)
 
 
-def check_rows(raw: pd.DataFrame, row_numbers: np.ndarray,
-               ids: pd.Series | None = None) -> RowCheck:
+def check_rows(raw: pd.DataFrame, row_numbers: np.ndarray, ids: pd.Series) -> RowCheck:
     """Apply the contract's row rules (all but id uniqueness) to a chunk of raw rows.
 
     `row_numbers` are the rows' 1-based numbers in the whole file; reject lines carry them.
-    `ids` are the rows' `ticket_ids`, when the caller has them already.
+    `ids` are the rows' `ticket_ids` (callers need them too, so they are normalised once).
     """
     frame = raw.reset_index(drop=True)
-    if ids is None:
-        ids = ticket_ids(frame)
     result = validate_tickets(frame[list(FEATURE_COLUMNS)].assign(**{LABEL_COLUMN: 0}))
     local = result.rejects[ROW_NUMBER].to_numpy(dtype=np.int64) - 1
     rejects = result.rejects.assign(**{ROW_NUMBER: row_numbers[local]})

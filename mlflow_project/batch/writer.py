@@ -49,7 +49,9 @@ class StagedTable:
             csv.writer(self._csv).writerow(schema.names)
 
     def append(self, frame: pd.DataFrame) -> None:
-        """Add rows (columns as in the schema, in its order)."""
+        """Add rows (columns as in the schema, in its order); no rows write nothing."""
+        if frame.empty:
+            return
         if self._parquet is not None:
             table = pa.Table.from_pandas(frame, schema=self._schema, preserve_index=False)
             self._parquet.write_table(table)

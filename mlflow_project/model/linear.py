@@ -28,6 +28,7 @@ from mlflow_project.model.decision import urgent_at
 from mlflow_project.model.inputs import CATEGORICAL_FEATURES, category_value, ticket_text
 
 TABLE_FORMAT = 1
+ANALYSER_KINDS = ("word", "char_wb")
 WHITE_SPACES = re.compile(r"\s\s+")  # what scikit-learn's char_wb analyser collapses
 
 
@@ -52,7 +53,7 @@ class Analyser:
     _tokens: re.Pattern[str] | None = field(init=False, repr=False, compare=False, default=None)
 
     def __post_init__(self) -> None:
-        if self.kind not in ("word", "char_wb"):
+        if self.kind not in ANALYSER_KINDS:
             raise ValueError(f"analyser kind must be word or char_wb, not {self.kind!r}")
         low, high = self.ngram_range
         if not 1 <= low <= high:

@@ -17,10 +17,14 @@ from sklearn.pipeline import Pipeline
 
 from mlflow_project.model.features import model_frame
 from mlflow_project.model.inputs import CATEGORICAL_FEATURES
-from mlflow_project.model.linear import Analyser, LinearStage, RecordScorer, TextBlock
+from mlflow_project.model.linear import (
+    ANALYSER_KINDS,
+    Analyser,
+    LinearStage,
+    RecordScorer,
+    TextBlock,
+)
 from mlflow_project.model.staged import TwoStageModel
-
-SUPPORTED_ANALYSERS = ("word", "char_wb")
 
 
 def text_block(vectoriser: TfidfVectorizer, weights: np.ndarray) -> TextBlock:
@@ -36,7 +40,7 @@ def text_block(vectoriser: TfidfVectorizer, weights: np.ndarray) -> TextBlock:
 def analyser(vectoriser: TfidfVectorizer) -> Analyser:
     """The vectoriser's analyser as an `Analyser`; `ValueError` names a setting it cannot copy."""
     unsupported = {name: value for name, value in (
-        ("analyzer", vectoriser.analyzer if vectoriser.analyzer not in SUPPORTED_ANALYSERS
+        ("analyzer", vectoriser.analyzer if vectoriser.analyzer not in ANALYSER_KINDS
          else None),
         ("preprocessor", vectoriser.preprocessor), ("tokenizer", vectoriser.tokenizer),
         ("strip_accents", vectoriser.strip_accents), ("stop_words", vectoriser.stop_words),
