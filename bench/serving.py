@@ -1,7 +1,8 @@
 """Serving benchmark: this service under gunicorn vs `mlflow models serve`, same model, same run.
 
-Trains (or reuses, with --store) one `<TU_MODEL_NAME>@production` model in a SQLite store, then
-starts each server on a free loopback port with ONE worker, records the time from process start
+Trains (or reuses, with --store) one `<TU_MODEL_NAME>@production` model in a SQLite store, starts
+a real `mlflow server` on that store, then starts each server on a free loopback port with ONE
+worker, records the time from process start
 to the first 200 on its readiness endpoint (/ping for MLflow, /ready for ours), drives it with
 wrk (`-t1 -c1` and `-t2 -c8`; wrk needs threads <= connections) POSTing one ticket, and reads
 the RSS of its process tree. MLflow gets `{"dataframe_records": [ticket]}` on /invocations; ours
@@ -10,8 +11,13 @@ gets the ticket on /predict. Rows:
   ours, log off               PREDICTION_LOG=off
   ours, log on                PREDICTION_LOG=stdout (the default; stdout goes to a file here)
   ours, baked model           MODEL_URI=<folder from serving.bake_model> (the Cloud Run image flow)
-Ratios are ours (log on) / mlflow; beside them, the time a fresh Python takes to read the alias
-with MLflow's client alone (the floor of the `models:/` rows). `--profile` adds a py-spy profile
+  mlflow serve, server        the baseline again, MLFLOW_TRACKING_URI=<the mlflow server>
+  ours, server                log on, MLFLOW_TRACKING_URI=<the mlflow server> (the real stack's
+                              way, as docker-compose.yml's serving; artifacts are read from disk)
+The first four read the SQLite store directly (the embedded default). Ratios are ours / mlflow,
+each against the baseline with the same MLFLOW_TRACKING_URI; beside them, the time a fresh Python
+takes to read the alias from the SQLite store with MLflow's client alone (the floor of the
+embedded `models:/` rows). `--profile` adds a py-spy profile
 of our worker at -c8 and the model's share of request time. Not a test: it prints numbers and
 fails only if a server does.
 Run: make bench-serving   (needs wrk: apt-get install wrk)
@@ -54,26 +60,41 @@ READ_ALIAS = ("from mlflow import MlflowClient; "
               "print('read', flush=True)")
 
 
-def servers(store: Path, baked: Path, logs: Path) -> list[Server]:
-    """The four configurations, each on its own free port."""
-    env = tracking_env(store)
-    ticket = json.dumps(TICKET)
-    mlflow_port = free_port()
-    rows = [Server("mlflow models serve",
-                   [str(BIN / "mlflow"), "models", "serve", "-m", default_model_uri(),
-                    "--env-manager", "local", "-h", "127.0.0.1", "-p", str(mlflow_port), "-w", "1"],
-                   env, "/ping", "/invocations", json.dumps({"dataframe_records": [TICKET]}),
-                   mlflow_port, logs)]
-    for name, extra in (("ours, log off", {"PREDICTION_LOG": "off"}),
-                        ("ours, log on", {"PREDICTION_LOG": "stdout"}),
-                        ("ours, baked model", {"PREDICTION_LOG": "stdout",
-                                               "MODEL_URI": str(baked)})):
-        port = free_port()
-        rows.append(Server(name, [str(BIN / "gunicorn"), "-c", "serving/gunicorn.conf.py"],
-                           {**env, "PORT": str(port), "HOST": "127.0.0.1",
-                            "GUNICORN_WORKERS": "1", **extra},
-                           "/ready", "/predict", ticket, port, logs))
-    return rows
+def tracking_server(store: Path, logs: Path) -> Server:
+    """A real `mlflow server` on the SQLite store (one worker)."""
+    port = free_port()
+    return Server("mlflow server", [str(BIN / "mlflow"), "server", "--backend-store-uri",
+                                    f"sqlite:///{store / 'mlflow.db'}", "--host", "127.0.0.1",
+                                    "--port", str(port), "--workers", "1"],
+                  tracking_env(store), "/health", "", "", port, logs)
+
+
+def servers(store: Path, baked: Path, logs: Path, server_url: str) -> list[Server]:
+    """The six configurations, each on its own free port."""
+    embedded = tracking_env(store)
+    remote = {**embedded, "MLFLOW_TRACKING_URI": server_url}
+    log_on = {"PREDICTION_LOG": "stdout"}
+    return [_mlflow_serve("mlflow models serve", embedded, logs),
+            _ours("ours, log off", {**embedded, "PREDICTION_LOG": "off"}, logs),
+            _ours("ours, log on", {**embedded, **log_on}, logs),
+            _ours("ours, baked model", {**embedded, **log_on, "MODEL_URI": str(baked)}, logs),
+            _mlflow_serve("mlflow serve, server", remote, logs),
+            _ours("ours, server", {**remote, **log_on}, logs)]
+
+
+def _mlflow_serve(name: str, env: dict[str, str], logs: Path) -> Server:
+    port = free_port()
+    return Server(name, [str(BIN / "mlflow"), "models", "serve", "-m", default_model_uri(),
+                         "--env-manager", "local", "-h", "127.0.0.1", "-p", str(port), "-w", "1"],
+                  env, "/ping", "/invocations", json.dumps({"dataframe_records": [TICKET]}),
+                  port, logs)
+
+
+def _ours(name: str, env: dict[str, str], logs: Path) -> Server:
+    port = free_port()
+    return Server(name, [str(BIN / "gunicorn"), "-c", "serving/gunicorn.conf.py"],
+                  {**env, "PORT": str(port), "HOST": "127.0.0.1", "GUNICORN_WORKERS": "1"},
+                  "/ready", "/predict", json.dumps(TICKET), port, logs)
 
 
 @dataclass(frozen=True)
@@ -182,12 +203,14 @@ def print_table(results: dict[str, Measurement], alias_read_s: float) -> None:
               f"{c8.cpu_us_per_request:10.0f} {c1.failures + c8.failures:5d}")
     base, ours = results["mlflow models serve"], results["ours, log on"]
     baked = results["ours, baked model"]
+    remote_base, remote = results["mlflow serve, server"], results["ours, server"]
     print("\nours (log on) / mlflow models serve, at -c8:")
     print(f"  throughput  {ours.c8.requests_per_second / base.c8.requests_per_second:6.2f}x"
           "   (target >= 5)")
     print(f"  p99 latency {ours.c8.p99_ms / base.c8.p99_ms:6.3f}    (target <= 0.2)")
     print(f"  ready       {ours.ready_s / base.ready_s:6.3f}    (target <= 0.333); "
-          f"baked model: {baked.ready_s / base.ready_s:.3f}")
+          f"baked model: {baked.ready_s / base.ready_s:.3f}; through the mlflow server: "
+          f"{remote.ready_s / remote_base.ready_s:.3f}")
     print(f"  CPU/request {ours.c8.cpu_us_per_request / base.c8.cpu_us_per_request:6.3f}")
     print(f"  a fresh Python reading the alias with MLflow's client alone: {alias_read_s:.2f} s "
           f"({alias_read_s / base.ready_s:.3f} of mlflow's ready), the floor of the models:/ rows")
@@ -213,12 +236,18 @@ def main() -> int:
         logs = Path(tmp) / "logs"
         logs.mkdir()
         results = {}
-        configured = {server.name: server for server in servers(store, baked, logs)}
-        for name, server in configured.items():
-            print(f"measuring {name} ...", file=sys.stderr, flush=True)
-            profile = Path(tmp) / "profile.txt" if args.profile and name == "ours, log on" \
-                else None
-            results[name] = measure(server, args.seconds, profile)
+        registry = tracking_server(store, logs)
+        registry.start()
+        try:
+            configured = {server.name: server
+                          for server in servers(store, baked, logs, registry.url(""))}
+            for name, server in configured.items():
+                print(f"measuring {name} ...", file=sys.stderr, flush=True)
+                profile = Path(tmp) / "profile.txt" \
+                    if args.profile and name == "ours, log on" else None
+                results[name] = measure(server, args.seconds, profile)
+        finally:
+            registry.stop()
         print_table(results, alias_read_seconds(store))
         if args.log_rounds:
             print(f"measuring the prediction log, {args.log_rounds} rounds ...", file=sys.stderr)

@@ -12,7 +12,7 @@ import atexit
 
 from flask import Flask
 
-from serving import app_logging, errors, request_hooks, routes
+from serving import app_logging, errors, prefetch, request_hooks, routes
 from serving.auth import KeyChecker
 from serving.metrics import Metrics
 from serving.model_loader import LoadedModel, ModelHolder
@@ -43,7 +43,8 @@ def create_app(settings: ServingSettings | None = None) -> Flask:
         settings=settings,
         holder=ModelHolder(settings.model_uri, settings.model_retry_seconds,
                            on_loaded=lambda loaded: _on_loaded(metrics, settings, loaded),
-                           on_failure=metrics.load_failures.inc),
+                           on_failure=metrics.load_failures.inc,
+                           first_attempt=prefetch.first_attempt(settings.model_uri)),
         models=models, invocations=invocations, metrics=metrics,
         prediction_log=PredictionLog(sink, owns_sink=owns_sink, on_drop=metrics.log_dropped.inc),
         keys=keys, openapi=document, docs_html=docs_html)

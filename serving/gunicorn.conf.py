@@ -10,7 +10,9 @@ settings come from the same validated environment as the app (`serving.settings`
 stops gunicorn before it binds, with one line per bad variable.
 
 The model is loaded in each worker after fork (no `preload_app`): the loader's retry thread and
-the prediction-log thread must live in the process that serves. With GUNICORN_WORKERS > 1,
+the prediction-log thread must live in the process that serves. A `models:/` MODEL_URI is resolved
+and downloaded once, by a helper process the master starts (`serving.prefetch`), so the workers
+load one version, without importing MLflow. With GUNICORN_WORKERS > 1,
 Prometheus multi-process mode is switched on so /metrics adds up every worker.
 """
 
@@ -55,8 +57,9 @@ worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # heartbeat 
 
 def on_starting(server: Any) -> None:
     """Before gunicorn binds: refuse a busy HOST:PORT in one line, exit 2 (gunicorn itself
-    would retry for 5 s and print its own trace); then give several workers a shared, empty
-    metrics folder. Listeners handed over by a re-exec (USR2) or systemd are not probed."""
+    would retry for 5 s and print its own trace); start resolving a `models:/` MODEL_URI in a
+    helper process while gunicorn boots (`serving.prefetch`); give several workers a shared,
+    empty metrics folder. Listeners handed over by a re-exec (USR2) or systemd are not probed."""
     from contracts.ports import PortBusy, require_free
 
     if not server.LISTENERS and not {"GUNICORN_FD", "LISTEN_FDS"} & set(os.environ):
@@ -65,6 +68,12 @@ def on_starting(server: Any) -> None:
         except PortBusy as exc:
             print(f"error: {exc}", file=sys.stderr, flush=True)
             raise SystemExit(2) from None
+    from serving import prefetch
+
+    try:
+        prefetch.start(_settings.model_uri)
+    except OSError as exc:  # then each worker resolves the URI itself, as without the helper
+        server.log.warning("cannot start the model prefetch helper: %s", exc)
     if workers > 1:
         folder = tempfile.mkdtemp(prefix="serving-prometheus-")
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
@@ -95,7 +104,13 @@ def worker_exit(server: Any, worker: Any) -> None:
 
 
 def on_exit(server: Any) -> None:
-    """When gunicorn stops: remove the metrics folder of multi-process mode."""
+    """When gunicorn stops: end the prefetch helper and remove its folder, and the metrics
+    folder of multi-process mode."""
+    from serving import prefetch
+
+    started = prefetch.started_for(_settings.model_uri)
+    if started is not None:
+        prefetch.stop(started)
     folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     if workers > 1 and folder:
         shutil.rmtree(folder, ignore_errors=True)

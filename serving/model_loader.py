@@ -20,7 +20,8 @@ import re
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -145,13 +146,30 @@ def load(model_uri: str) -> LoadedModel:
     loads any other model.
     """
     started = time.perf_counter()
-    try:
+    with _as_load_errors():
         identity = resolve(model_uri)
         folder = local_folder(identity.resolved_uri)
+    return load_folder(identity, folder, started)
+
+
+def load_folder(identity: ModelIdentity, folder: Path, started: float) -> LoadedModel:
+    """Load and warm up the model in a local `folder` known to be `identity` (`started`: when
+    loading began, by `time.perf_counter`, for `load_seconds`)."""
+    with _as_load_errors():
         warn_unmet_requirements(folder, log)
         model = load_without_mlflow(folder)
         if model is None:
             model = _load_with_mlflow(folder)
+    usable = _as_urgency_model(model)
+    return LoadedModel(identity, usable, float(usable.threshold), datetime.now(UTC),
+                       time.perf_counter() - started)
+
+
+@contextmanager
+def _as_load_errors() -> Iterator[None]:
+    """Unreadable files and MLflow's errors become `ModelLoadError`s saying why."""
+    try:
+        yield
     except (OSError, ValueError, KeyError, yaml.YAMLError) as exc:  # unreadable folder or files
         raise ModelLoadError(f"{type(exc).__name__}: {exc}") from exc
     except Exception as exc:
@@ -159,9 +177,12 @@ def load(model_uri: str) -> LoadedModel:
         if message is None:
             raise
         raise ModelLoadError(message) from exc
-    usable = _as_urgency_model(model)
-    return LoadedModel(identity, usable, float(usable.threshold), datetime.now(UTC),
-                       time.perf_counter() - started)
+
+
+def failure_reason(exc: Exception) -> str:
+    """Why a load failed, as the server reports it: `CODE: message` of an MLflow error, else
+    the exception's type and text."""
+    return _mlflow_error_message(exc) or f"{type(exc).__name__}: {exc}"
 
 
 def local_folder(model_uri: str) -> Path:
@@ -214,19 +235,22 @@ class ModelHolder:
     which URI failed and why; the thread retries every `retry_seconds` and stops after the first
     success, because one server serves one model version for its whole life. The URI and every
     reason are reported with credentials masked (`contracts.redaction.redact`): `/ready` is
-    unauthenticated.
+    unauthenticated. With `first_attempt` (the load of what the master's start-up helper
+    fetched, `serving.prefetch`), only the retries call `loader`.
     """
 
     def __init__(self, model_uri: str, retry_seconds: float,
                  loader: Callable[[str], LoadedModel] = load,
                  on_loaded: Callable[[LoadedModel], None] | None = None,
-                 on_failure: Callable[[], None] | None = None) -> None:
+                 on_failure: Callable[[], None] | None = None,
+                 first_attempt: Callable[[], LoadedModel] | None = None) -> None:
         self.model_uri = model_uri
         self.shown_uri = redact(model_uri)
         self.retry_seconds = retry_seconds
         self._loader = loader
         self._on_loaded = on_loaded
         self._on_failure = on_failure
+        self._first_attempt_loader = first_attempt
         self._current: LoadedModel | None = None
         self._reason = f"still loading {self.shown_uri}"
         self._stop = threading.Event()
@@ -261,8 +285,9 @@ class ModelHolder:
             loaded = self._try_load()
 
     def _try_load(self) -> bool:
+        first, self._first_attempt_loader = self._first_attempt_loader, None
         try:
-            loaded = self._loader(self.model_uri)
+            loaded = first() if first is not None else self._loader(self.model_uri)
         except Exception as exc:  # any failure must leave the process alive and retrying
             self._reason = redact(f"cannot load {self.shown_uri}: {_one_line(exc)}")
             log.error("model not loaded: %s; retrying every %gs", self._reason,
