@@ -31,7 +31,7 @@ TEST_WORKERS ?= 2
 # Debian packages the tests use (validated, not run: there is no Docker engine here).
 SYSTEM_TOOLS ?= docker-compose nginx chromium wrk
 
-.PHONY: help install bqemulator-install system-deps demo data train tune status promote predict ui stack-up stack-down stack-status test test-project lint bench-predict bench-quality bench-train bench-stack lock clean
+.PHONY: help install bqemulator-install system-deps demo data train tune status promote predict ui stack-up stack-down stack-status test test-project lint bench-cli-exit bench-predict bench-quality bench-train bench-stack lock clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -158,6 +158,9 @@ lint: install ## ruff, mypy and the import layers (import-linter, [tool.importli
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	PYTHONPATH=airflow/dags $(BIN)/lint-imports --no-cache
+
+bench-cli-exit: install ## seconds a command takes to exit after its work: plain Python vs run_cli's frozen shutdown
+	$(BIN)/python bench/cli_exit.py
 
 bench-predict: install ## latency of one prediction: pyfunc vs the bare sklearn pipeline
 	$(BIN)/python bench/predict_latency.py

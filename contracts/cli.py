@@ -10,6 +10,8 @@ files a command creates private to its owner and group (`contracts.file_modes`).
 
 from __future__ import annotations
 
+import atexit
+import gc
 import sys
 import traceback
 from collections.abc import Callable
@@ -55,7 +57,14 @@ def run_cli(app: Callable[..., object], *, explain: Explain | None = None,
     prints its traceback with credentials masked, exit 1, instead of the raw traceback (MLflow's
     errors repeat the tracking URI, password included). An exception `explain` recognizes (a
     dead dependency, say) is one `error:` line instead of a traceback, exit 1. Files the app
-    creates are 0640 and folders 0750 (`restrict_new_files`)."""
+    creates are 0640 and folders 0750 (`restrict_new_files`).
+
+    At exit, every object still alive is frozen out of the garbage collector (`gc.freeze`), so
+    the interpreter's shutdown frees them by reference count without first tracing the few
+    hundred thousand that MLflow, scikit-learn and pandas leave: 0.4-0.5 s off the end of every
+    command that imported them (`bench/cli_exit.py`). Nothing else about shutdown changes:
+    exit handlers run, files are flushed and closed, threads are waited for."""
+    atexit.register(gc.freeze)
     restrict_new_files()
     try:
         app(**kwargs)
