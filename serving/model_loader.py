@@ -9,6 +9,10 @@
   (`serving/bake_model.py` writes it); without one, name and version are reported as null;
 - any other URI MLflow loads (`runs:/...`, `gs://...`), reported as is.
 
+Under gunicorn, a `models:/` URI is resolved and downloaded by a helper process the master starts
+(`serving.prefetch`), and a worker's first attempt loads what it fetched (`load_folder`); retries
+and every other caller use `load`.
+
 After a successful load nothing here touches the registry again: a registry outage after start-up
 does not affect a running server.
 """

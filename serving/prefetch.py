@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 
 MODEL_FOLDER = "model"
 ERROR_FILE = "error.txt"
+LOG_FILE = "helper.log"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -77,6 +78,14 @@ class Prefetch:
         error = self.folder / ERROR_FILE
         return error.read_text(encoding="utf-8").strip() if error.is_file() else None
 
+    def last_words(self) -> str:
+        """The last line the helper wrote on stderr (a crash's exception), credentials masked."""
+        log = self.folder / LOG_FILE
+        lines = log.read_text(encoding="utf-8", errors="replace").split("\n") \
+            if log.is_file() else []
+        return redact(next((line.strip() for line in reversed(lines) if line.strip()),
+                           "nothing on stderr"))
+
 
 _started: Prefetch | None = None
 
@@ -91,11 +100,14 @@ def start(model_uri: str) -> Prefetch | None:
     read_end, write_end = os.pipe()
     path = os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")]))
     try:
-        helper = subprocess.Popen(
-            [sys.executable, "-m", "serving.prefetch", model_uri, str(folder), str(write_end)],
-            env={**os.environ, "PYTHONPATH": path, "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false"},
-            pass_fds=(write_end,),
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        with (folder / LOG_FILE).open("wb") as log:
+            helper = subprocess.Popen(
+                [sys.executable, "-m", "serving.prefetch", model_uri, str(folder),
+                 str(write_end)],
+                env={**os.environ, "PYTHONPATH": path,
+                     "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false"},
+                pass_fds=(write_end,), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                stderr=log)
     finally:
         os.close(write_end)  # the helper's copy must be the only one
     _started = Prefetch(model_uri, folder, read_end, helper.pid)
@@ -135,21 +147,21 @@ def load(started: Prefetch) -> LoadedModel:
     except (OSError, ValueError) as exc:
         raise ModelLoadError(f"{type(exc).__name__}: {exc}") from exc
     if record is None:
-        raise ModelLoadError(f"the start-up helper ended without downloading the model into "
-                             f"{folder}")
+        raise ModelLoadError(f"the start-up helper ended without downloading the model: "
+                             f"{started.last_words()}")
     identity = ModelIdentity(started.model_uri, version_uri(record.name, record.version),
                              record.name, record.version, record.run_id, record.alias,
                              "registry")
     return load_folder(identity, folder, began)
 
 
-def stop(prefetch: Prefetch) -> None:
+def stop(started: Prefetch) -> None:
     """In the master, on exit: end a helper still running and remove its folder. (A helper
     that is done is left alone: its pid may since belong to another process.)"""
-    if not prefetch.done():
+    if not started.done():
         with contextlib.suppress(ProcessLookupError):
-            os.kill(prefetch.pid, signal.SIGTERM)
-    shutil.rmtree(prefetch.folder, ignore_errors=True)
+            os.kill(started.pid, signal.SIGTERM)
+    shutil.rmtree(started.folder, ignore_errors=True)
 
 
 def main(argv: list[str]) -> int:

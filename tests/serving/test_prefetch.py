@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -111,3 +112,23 @@ def test_two_workers_serve_the_version_one_helper_fetched(model_store: ModelStor
     finally:
         assert server.stop() == 0
     assert not list(temp.glob("serving-model-*")), list(temp.rglob("*"))
+
+
+def test_a_helper_that_crashed_is_reported_by_its_last_words(tmp_path: Path) -> None:
+    """A crash writes no reason file: its last stderr line is the reason, credentials masked."""
+    (tmp_path / prefetch.LOG_FILE).write_text(
+        "Traceback (most recent call last):\n  ...\n"
+        "RuntimeError: cannot reach http://alice:s3cret@registry:5000\n\n")
+    read_end, write_end = os.pipe()
+    os.close(write_end)  # the helper is gone
+    crashed = prefetch.Prefetch(ALIAS_URI, tmp_path, read_end, pid=0)
+    try:
+        assert crashed.done()
+        with pytest.raises(ModelLoadError) as raised:
+            prefetch.load(crashed)
+    finally:
+        os.close(read_end)
+    message = str(raised.value)
+    assert message.startswith("the start-up helper ended without downloading the model: "
+                              "RuntimeError: cannot reach http://***@registry:5000")
+    assert "s3cret" not in message
