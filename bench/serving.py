@@ -2,11 +2,10 @@
 
 Trains (or reuses, with --store) one `<TU_MODEL_NAME>@production` model in a SQLite store, starts
 a real `mlflow server` on that store, then starts each server on a free loopback port with ONE
-worker, records the time from process start
-to the first 200 on its readiness endpoint (/ping for MLflow, /ready for ours), drives it with
-wrk (`-t1 -c1` and `-t2 -c8`; wrk needs threads <= connections) POSTing one ticket, and reads
-the RSS of its process tree. MLflow gets `{"dataframe_records": [ticket]}` on /invocations; ours
-gets the ticket on /predict. Rows:
+worker, records the time from process start to the first 200 on its readiness endpoint (/ping
+for MLflow, /ready for ours), drives it with wrk (`-t1 -c1` and `-t2 -c8`; wrk needs threads <=
+connections) POSTing one ticket, and reads the RSS of its process tree. MLflow gets
+`{"dataframe_records": [ticket]}` on /invocations; ours gets the ticket on /predict. Rows:
   mlflow models serve         the baseline: -m models:/<TU_MODEL_NAME>@production -w 1
   ours, log off               PREDICTION_LOG=off
   ours, log on                PREDICTION_LOG=stdout (the default; stdout goes to a file here)
@@ -17,9 +16,8 @@ gets the ticket on /predict. Rows:
 The first four read the SQLite store directly (the embedded default). Ratios are ours / mlflow,
 each against the baseline with the same MLFLOW_TRACKING_URI; beside them, the time a fresh Python
 takes to read the alias from the SQLite store with MLflow's client alone (the floor of the
-embedded `models:/` rows). `--profile` adds a py-spy profile
-of our worker at -c8 and the model's share of request time. Not a test: it prints numbers and
-fails only if a server does.
+embedded `models:/` rows). `--profile` adds a py-spy profile of our worker at -c8 and the model's
+share of request time. Not a test: it prints numbers and fails only if a server does.
 Run: make bench-serving   (needs wrk: apt-get install wrk)
 """
 
@@ -212,8 +210,9 @@ def print_table(results: dict[str, Measurement], alias_read_s: float) -> None:
           f"baked model: {baked.ready_s / base.ready_s:.3f}; through the mlflow server: "
           f"{remote.ready_s / remote_base.ready_s:.3f}")
     print(f"  CPU/request {ours.c8.cpu_us_per_request / base.c8.cpu_us_per_request:6.3f}")
-    print(f"  a fresh Python reading the alias with MLflow's client alone: {alias_read_s:.2f} s "
-          f"({alias_read_s / base.ready_s:.3f} of mlflow's ready), the floor of the models:/ rows")
+    print(f"  a fresh Python reading the alias from SQLite with MLflow's client alone: "
+          f"{alias_read_s:.2f} s ({alias_read_s / base.ready_s:.3f} of mlflow's ready), the "
+          "floor of the embedded models:/ rows")
 
 
 def main() -> int:
