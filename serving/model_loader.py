@@ -150,7 +150,7 @@ def load(model_uri: str) -> LoadedModel:
     loads any other model.
     """
     started = time.perf_counter()
-    with _as_load_errors():
+    with load_errors():
         identity = resolve(model_uri)
         folder = local_folder(identity.resolved_uri)
     return load_folder(identity, folder, started)
@@ -159,7 +159,7 @@ def load(model_uri: str) -> LoadedModel:
 def load_folder(identity: ModelIdentity, folder: Path, started: float) -> LoadedModel:
     """Load and warm up the model in a local `folder` known to be `identity` (`started`: when
     loading began, by `time.perf_counter`, for `load_seconds`)."""
-    with _as_load_errors():
+    with load_errors():
         warn_unmet_requirements(folder, log)
         model = load_without_mlflow(folder)
         if model is None:
@@ -170,7 +170,7 @@ def load_folder(identity: ModelIdentity, folder: Path, started: float) -> Loaded
 
 
 @contextmanager
-def _as_load_errors() -> Iterator[None]:
+def load_errors() -> Iterator[None]:
     """Unreadable files and MLflow's errors become `ModelLoadError`s saying why."""
     try:
         yield

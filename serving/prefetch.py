@@ -132,6 +132,7 @@ def load(started: Prefetch) -> LoadedModel:
     from serving.model_loader import (
         ModelIdentity,
         ModelLoadError,
+        load_errors,
         load_folder,
         read_registry_record,
     )
@@ -142,10 +143,8 @@ def load(started: Prefetch) -> LoadedModel:
     if failure is not None:
         raise ModelLoadError(failure)
     folder = started.model_folder
-    try:
+    with load_errors():
         record = read_registry_record(str(folder))
-    except (OSError, ValueError) as exc:
-        raise ModelLoadError(f"{type(exc).__name__}: {exc}") from exc
     if record is None:
         raise ModelLoadError(f"the start-up helper ended without downloading the model: "
                              f"{started.last_words()}")

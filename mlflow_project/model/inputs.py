@@ -32,6 +32,8 @@ def is_missing(value: object) -> bool:
     """Whether a field's value counts as absent: None, NaN, or a scalar `pandas.isna` calls
     missing (pd.NA, NaT). Pandas is asked only once it is loaded: before, no value of its
     types can exist."""
+    if isinstance(value, str):  # nearly every value: never missing
+        return False
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return True
     pandas = sys.modules.get("pandas")
